@@ -1,0 +1,33 @@
+// MessageChannel: two entangled ports over one native channel.
+import { native } from './binding';
+import { constructCallRequired } from './errors';
+import { resolveOptions, type DeliveryOptions } from './options';
+import { createPort, type MessagePort } from './port';
+import { INITIAL_CAPACITY } from './ring';
+
+export interface MessageChannel {
+  port1: MessagePort;
+  port2: MessagePort;
+}
+
+export interface MessageChannelConstructor {
+  /**
+   * Two entangled ports. Without options (or with anything that is not an
+   * object) it behaves exactly as node:worker_threads' MessageChannel;
+   * `options` opts both ports into faster delivery modes (README).
+   */
+  new (options?: DeliveryOptions): MessageChannel;
+  readonly prototype: MessageChannel;
+}
+
+/** Like Node's, callable only with `new`, ignoring arguments it does not know. */
+export const MessageChannel = function MessageChannel(this: MessageChannel, options?: unknown): void {
+  if (new.target === undefined) throw constructCallRequired();
+  const resolved = resolveOptions(options);
+  const [first, second] = native.createChannel(INITIAL_CAPACITY);
+  // Own, enumerable, writable data properties, as Node's.
+  this.port1 = createPort(first, resolved);
+  this.port2 = createPort(second, resolved);
+} as unknown as MessageChannelConstructor;
+
+Object.defineProperty(MessageChannel, 'length', { value: 0 });

@@ -1,0 +1,9 @@
+// ringport: a drop-in, faster MessageChannel / MessagePort /
+// receiveMessageOnPort for node:worker_threads.
+export { MessageChannel } from './channel';
+export { MessagePort } from './port';
+export { receiveMessageOnPort } from './receive';
+export { detachPort, attachPort, type DetachedPort } from './handles';
+export { MessageEvent } from './events';
+export { setPortOptions, getPortOptions } from './settings';
+export type { DeliveryOptions } from './options';

@@ -1,0 +1,60 @@
+// Delivery options: the opt-in trades of exactness for speed (README,
+// "Delivery modes"). Stored per side in the channel's control block, so that
+// they travel with a port to another thread.
+import { invalidArgType } from './errors';
+
+export interface DeliveryOptions {
+  /**
+   * Deliver a whole batch of messages in one native-to-JavaScript crossing.
+   * process.nextTick callbacks and microtasks then run after the batch,
+   * not between two messages. Default false (exactly as Node).
+   */
+  batch?: boolean;
+  /**
+   * After draining, poll for new messages for up to this many microseconds
+   * before sleeping. Lowers latency for a busy peer at the cost of CPU, and
+   * delays timers and I/O by up to that long. Default 0.
+   */
+  spin?: number;
+}
+
+export interface ResolvedOptions {
+  batch: boolean;
+  spin: number;
+}
+
+export const DEFAULT_OPTIONS: ResolvedOptions = { batch: false, spin: 0 };
+
+// Control word: bit 0 batch, bits 1..31 spin in microseconds.
+const MAX_SPIN = 1_000_000;
+
+export function packOptions(options: ResolvedOptions): number {
+  return (options.batch ? 1 : 0) | (options.spin << 1);
+}
+
+export function unpackOptions(word: number): ResolvedOptions {
+  if (word === 0) return DEFAULT_OPTIONS;
+  return { batch: (word & 1) === 1, spin: word >>> 1 };
+}
+
+function received(value: unknown): string {
+  return typeof value === 'string' ? `type string ('${value}')` : `type ${typeof value} (${String(value)})`;
+}
+
+/** Reads the options a user passed, throwing Node-style errors for wrong types. */
+export function resolveOptions(options: unknown, base: ResolvedOptions = DEFAULT_OPTIONS): ResolvedOptions {
+  if (options === undefined || options === null || typeof options !== 'object') return base;
+  const { batch, spin } = options as DeliveryOptions;
+  if (batch !== undefined && typeof batch !== 'boolean') {
+    throw invalidArgType(`The "options.batch" property must be of type boolean. Received ${received(batch)}`);
+  }
+  if (spin !== undefined && (typeof spin !== 'number' || !(spin >= 0) || spin > MAX_SPIN)) {
+    throw invalidArgType(
+      `The "options.spin" property must be a number of microseconds from 0 to ${MAX_SPIN}. Received ${received(spin)}`,
+    );
+  }
+  return {
+    batch: batch ?? base.batch,
+    spin: spin === undefined ? base.spin : Math.floor(spin),
+  };
+}

@@ -1,0 +1,719 @@
+// MessagePort: Node's NodeEventTarget surface over a native channel end.
+// Sending encodes straight into the outgoing ring; receiving drains the
+// incoming ring when the native side wakes this thread, dispatching each
+// message the way Node does (nextTicks and microtasks in between).
+import { inspect, types } from 'node:util';
+
+import { layout, native, type PortHandle } from './binding';
+import { Decoder, DecodeError } from './codec/decode';
+import { Encoder, type EncodeContext } from './codec/encode';
+import {
+  constructCallInvalid,
+  dataCloneError,
+  invalidArgType,
+  invalidTransferObject,
+  missingArgs,
+} from './errors';
+import { MessagePortCloseEvent, messageEvent, setPortBrand } from './events';
+import {
+  kCreateEvent,
+  kCurrentlyReceivingPorts,
+  kHybridDispatch,
+  kNewListener,
+  kRemoveListener,
+  NodeEventTarget,
+  NodeMessagePort,
+  runNextTicks,
+  type HybridDispatch,
+  type NodeEventTargetLike,
+} from './node-internals';
+import { packOptions, resolveOptions, unpackOptions, type DeliveryOptions, type ResolvedOptions } from './options';
+import { AWAKE, Consumer, KIND_CLOSE, Producer, SLEEPING } from './ring';
+import { readPayloadHeader, writePayloadHeader, patchTokens } from './codec/message';
+
+/** A port of a ringport MessageChannel: the API of node:worker_threads' MessagePort. */
+export interface MessagePort extends NodeEventTargetLike {
+  postMessage(value: unknown, transfer?: readonly unknown[] | { transfer?: Iterable<unknown> } | Iterable<unknown>): void;
+  start(): void;
+  close(callback?: () => void): void;
+  ref(): void;
+  unref(): void;
+  hasRef(): boolean;
+  onmessage: ((this: MessagePort, event: MessageEvent) => unknown) | null;
+  onmessageerror: ((this: MessagePort, event: MessageEvent) => unknown) | null;
+}
+
+export interface MessagePortConstructor {
+  /** Ports come from `new MessageChannel()` or arrive in messages; this constructor throws as Node's does. */
+  new (): never;
+  readonly prototype: MessagePort;
+}
+
+const kState = Symbol('ringport.port');
+/** The method native code calls on a port: this[kOnNative](event, argument). */
+const kOnNative = Symbol.for('ringport.onNative');
+
+const EVENT_WAKE = layout.eventWake;
+const EVENT_CLOSED = layout.eventClosed;
+const WAKE_MESSAGES = layout.wakeMessages;
+const WAKE_TRIM = layout.wakeTrim;
+// Node's anti-starvation rule: at most max(1000, backlog) messages per wake-up.
+const BATCH_LIMIT = 1000;
+// A consumer that drained a segment at least this large asks for a smaller one.
+const TRIM_CAPACITY = 64 * 1024;
+
+class PortState {
+  handle: PortHandle | null;
+  control: Int32Array | null = null;
+  producer: Producer | null = null;
+  consumer: Consumer | null = null;
+  readonly stateWord: number;
+  readonly peerStateWord: number;
+  readonly peerGoneWord: number;
+  readonly optionsWord: number;
+  options: ResolvedOptions;
+  /** Delivering messages (a 'message' listener exists, or start() was called). */
+  started = false;
+  /** Keeps the event loop alive (Node's uv_ref on the port's handle). */
+  refed = false;
+  /** close() was called or the peer's close marker was read; 'close' comes in the close phase. */
+  closing = false;
+  /** 'close' was emitted. */
+  closed = false;
+  /** Handed to another owner (transfer list or detachPort). */
+  transferred = false;
+  /** The consumer's segment we already asked the peer to shrink. */
+  trimRequested: ArrayBuffer | null = null;
+  /** Per-message fallback (no runNextTicks): state kept across native calls. */
+  budget = 0;
+  resuming = false;
+
+  constructor(handle: PortHandle, options: ResolvedOptions | null) {
+    this.handle = handle;
+    const side = handle.side;
+    this.stateWord = side === 0 ? layout.stateWord0 : layout.stateWord1;
+    this.peerStateWord = side === 0 ? layout.stateWord1 : layout.stateWord0;
+    this.peerGoneWord = side === 0 ? layout.goneWord1 : layout.goneWord0;
+    this.optionsWord = side === 0 ? layout.optionsWord0 : layout.optionsWord1;
+    if (options === null) {
+      this.options = unpackOptions(Atomics.load(this.ctrl(), this.optionsWord));
+    } else {
+      this.options = options;
+      if (options.batch || options.spin !== 0) Atomics.store(this.ctrl(), this.optionsWord, packOptions(options));
+    }
+  }
+
+  /** Cannot send any more: closing, closed or transferred. */
+  get detached(): boolean {
+    return this.closing || this.closed || this.transferred;
+  }
+
+  ctrl(): Int32Array {
+    if (this.control === null) this.control = new Int32Array((this.handle as PortHandle).control());
+    return this.control;
+  }
+
+  out(): Producer {
+    if (this.producer === null) this.producer = new Producer(this.handle as PortHandle);
+    return this.producer;
+  }
+
+  in(): Consumer {
+    if (this.consumer === null) this.consumer = new Consumer(this.handle as PortHandle);
+    return this.consumer;
+  }
+
+  /** Drops the shared-memory views: this thread no longer touches the rings. */
+  releaseViews(): void {
+    if (this.producer !== null) this.producer.release();
+    if (this.consumer !== null) this.consumer.release();
+    this.producer = null;
+    this.consumer = null;
+    this.control = null;
+  }
+}
+
+interface PortObject extends MessagePort {
+  [kState]: PortState;
+  [kCurrentlyReceivingPorts]: MessagePort[] | undefined;
+}
+
+function isPort(value: unknown): value is PortObject {
+  return typeof value === 'object' && value !== null && (value as Partial<PortObject>)[kState] instanceof PortState;
+}
+
+function stateOf(port: unknown): PortState {
+  if (!isPort(port)) throw invalidArgType('Value of "this" must be of type MessagePort');
+  return port[kState];
+}
+
+// ---- construction -----------------------------------------------------------
+
+/** The MessagePort constructor: like Node's, it cannot be called from JavaScript. */
+export const MessagePort = function MessagePort(): never {
+  throw constructCallInvalid();
+} as unknown as MessagePortConstructor;
+Object.setPrototypeOf(MessagePort, NodeEventTarget);
+Object.setPrototypeOf(MessagePort.prototype, NodeEventTarget.prototype);
+
+// Liveness as Node's setupPortReferencing: the first 'message' listener refs
+// and starts the port, removing the last one stops and unrefs it. The two
+// listeners below are never called (NodeEventTarget emits no 'newListener');
+// Node registers them too, and they show in eventNames().
+function onNewListener(): void {}
+function onRemoveListener(): void {}
+const eventTargetNewListener = (EventTarget.prototype as unknown as Record<symbol, (...args: unknown[]) => void>)[
+  kNewListener
+];
+const eventTargetRemoveListener = (EventTarget.prototype as unknown as Record<symbol, (...args: unknown[]) => void>)[
+  kRemoveListener
+];
+
+function portNewListener(this: PortObject, size: number, type: string): void {
+  if (type === 'message' && size - 1 === 0) {
+    this.ref();
+    startPort(this[kState]);
+  }
+  // eslint-disable-next-line prefer-rest-params
+  eventTargetNewListener.apply(this, arguments as unknown as unknown[]);
+}
+
+function portRemoveListener(this: PortObject, size: number, type: string): void {
+  if (type === 'message' && size === 0) {
+    this[kState].started = false;
+    this.unref();
+  }
+  // eslint-disable-next-line prefer-rest-params
+  eventTargetRemoveListener.apply(this, arguments as unknown as unknown[]);
+}
+
+/** Wraps a native handle in a new, unstarted and unreferenced port. */
+export function createPort(handle: PortHandle, options: ResolvedOptions | null): MessagePort {
+  const port = Reflect.construct(NodeEventTarget, [], MessagePort) as PortObject;
+  port[kState] = new PortState(handle, options);
+  port.on('newListener', onNewListener);
+  port.on('removeListener', onRemoveListener);
+  port[kCurrentlyReceivingPorts] = undefined;
+  // The async resource of type MESSAGEPORT is the port itself, created last so
+  // that an init hook already sees a working port.
+  handle.bind(port);
+  return port;
+}
+
+// ---- sending ----------------------------------------------------------------
+
+const EMPTY: readonly unknown[] = [];
+const NO_PORTS: readonly PortObject[] = [];
+
+/** Node's ReadIterable: null when `value` is not iterable. */
+function readIterable(value: unknown): unknown[] | null {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return null;
+  if (Array.isArray(value) && !types.isProxy(value)) {
+    const list = new Array<unknown>(value.length);
+    for (let i = 0; i < list.length; i++) list[i] = (value as unknown[])[i];
+    return list;
+  }
+  const method = (value as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  if (typeof method !== 'function') return null;
+  const iterator: unknown = method.call(value);
+  if (iterator === null || (typeof iterator !== 'object' && typeof iterator !== 'function')) return null;
+  const next = (iterator as { next?: unknown }).next;
+  if (typeof next !== 'function') return null;
+  const entries: unknown[] = [];
+  for (;;) {
+    const result: unknown = next.call(iterator);
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return null;
+    if ((result as { done?: unknown }).done) break;
+    entries.push((result as { value?: unknown }).value);
+  }
+  return entries;
+}
+
+/** The transfer list from postMessage's second argument, as Node reads it. */
+function readTransferList(arg: unknown): readonly unknown[] {
+  if (arg === undefined || arg === null) return EMPTY;
+  if (typeof arg !== 'object' && typeof arg !== 'function') {
+    throw invalidArgType('Optional transferList argument must be an iterable');
+  }
+  const list = readIterable(arg);
+  if (list !== null) return list;
+  const transfer = (arg as { transfer?: unknown }).transfer;
+  if (transfer === undefined) return EMPTY;
+  const options = readIterable(transfer);
+  if (options === null) throw invalidArgType('Optional options.transfer argument must be an iterable');
+  return options;
+}
+
+/**
+ * Whether an ArrayBuffer in a transfer list is skipped (marked with
+ * markAsUntransferable, not detachable, or already detached), as Node skips
+ * it. Only Node's serializer can see the mark: listing the buffer twice makes
+ * it report a duplicate for transferable buffers, without detaching anything.
+ */
+function isSkippedBuffer(buffer: ArrayBuffer): boolean {
+  try {
+    structuredClone(undefined, { transfer: [buffer, buffer] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface TransferPlan {
+  ports: PortObject[];
+  buffers: ArrayBuffer[];
+}
+
+function planTransfer(source: PortObject, entries: readonly unknown[]): TransferPlan {
+  const ports: PortObject[] = [];
+  const buffers: ArrayBuffer[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (entry === null || (typeof entry !== 'object' && typeof entry !== 'function')) throw invalidTransferObject();
+    if (types.isArrayBuffer(entry)) {
+      if (isSkippedBuffer(entry)) continue;
+      if (buffers.includes(entry)) throw dataCloneError('Transfer list contains duplicate ArrayBuffer');
+      buffers.push(entry);
+      continue;
+    }
+    if (entry === source) throw dataCloneError('Transfer list contains source port');
+    if (isPort(entry)) {
+      if (entry[kState].detached) throw dataCloneError('MessagePort in transfer list is already detached');
+      if (ports.includes(entry)) throw dataCloneError('Transfer list contains duplicate MessagePort');
+      ports.push(entry);
+      continue;
+    }
+    if (entry instanceof NodeMessagePort) {
+      throw dataCloneError(
+        "ringport cannot transfer node:worker_threads' own MessagePort objects yet (see README, differences)",
+      );
+    }
+    throw invalidTransferObject();
+  }
+  return { ports, buffers };
+}
+
+class SendContext implements EncodeContext {
+  ports: readonly object[] = NO_PORTS;
+  isPort(value: object): boolean {
+    return isPort(value);
+  }
+  unsupported(value: object): never {
+    throw dataCloneError(
+      `${types.isSharedArrayBuffer(value) ? 'SharedArrayBuffer' : 'This object'} cannot be sent through a ringport ` +
+        'MessagePort yet (see README, differences from node:worker_threads)',
+    );
+  }
+}
+
+// Encoders are reused; a getter that posts while a message is being encoded
+// takes another one.
+const encoders: Encoder[] = [];
+const contexts: SendContext[] = [];
+
+function takeEncoder(): Encoder {
+  return encoders.pop() ?? new Encoder();
+}
+function takeContext(): SendContext {
+  return contexts.pop() ?? new SendContext();
+}
+
+/** Makes transferred ArrayBuffers unusable here, as a transfer does. */
+function detachBuffers(buffers: ArrayBuffer[]): void {
+  for (let i = 0; i < buffers.length; i++) structuredClone(buffers[i], { transfer: [buffers[i]] });
+}
+
+/** The ports of a message nobody will read: they close, and their peers see 'close'. */
+function dropPorts(ports: readonly PortObject[]): void {
+  for (let i = 0; i < ports.length; i++) {
+    const st = ports[i][kState];
+    st.transferred = true;
+    st.started = false;
+    st.releaseViews();
+    (st.handle as PortHandle).drop();
+  }
+}
+
+function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean | undefined {
+  const port = this as PortObject;
+  const st = stateOf(port);
+  if (arguments.length === 0) throw missingArgs('Not enough arguments to MessagePort.postMessage');
+  const plan = arguments.length > 1 && transfer != null ? planTransfer(port, readTransferList(transfer)) : null;
+  const ports = plan === null ? NO_PORTS : plan.ports;
+
+  const encoder = takeEncoder();
+  const context = takeContext();
+  context.ports = ports;
+  // Where the message goes: the ring, or nowhere (but it is still serialized,
+  // so that errors and detaching happen as in Node).
+  const live = !st.detached && Atomics.load(st.ctrl(), st.peerGoneWord) === 0;
+  const producer = live ? st.out() : null;
+  let tokenOffset: number;
+  try {
+    if (producer !== null) producer.begin(encoder, context);
+    else encoder.begin(SCRATCH, SCRATCH_VIEW, 0, 0, context);
+    tokenOffset = writePayloadHeader(encoder, ports.length);
+    encoder.writeValue(value);
+  } catch (error) {
+    if (producer !== null) producer.abort();
+    encoder.finish();
+    encoders.push(encoder);
+    contexts.push(context);
+    throw error;
+  }
+  contexts.push(context);
+
+  // Serialized: from here on the transfer happens.
+  if (plan !== null) detachBuffers(plan.buffers);
+  let result: boolean | undefined = true;
+  if (producer === null) {
+    dropPorts(ports);
+    result = st.detached ? undefined : false;
+  } else if (ports.length > 0 && ports.some((p) => (st.handle as PortHandle).isPeerOf(p[kState].handle as PortHandle))) {
+    // The entangled peer is in the transfer list: Node drops the message, the
+    // channel is lost, and says so.
+    producer.abort();
+    dropPorts(ports);
+    process.emitWarning('The target port was posted to itself, and the communication channel was lost');
+  } else {
+    if (ports.length > 0) {
+      const handles = ports.map((p) => {
+        const ps = p[kState];
+        ps.transferred = true;
+        ps.started = false;
+        ps.releaseViews();
+        return ps.handle as PortHandle;
+      });
+      patchTokens(encoder, tokenOffset, (st.handle as PortHandle).transfer(handles));
+    }
+    producer.commit(encoder);
+    wakePeer(st);
+  }
+  encoder.finish();
+  encoders.push(encoder);
+  return result;
+}
+
+const SCRATCH = new Uint8Array(0);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+
+/** The producer half of the wake-up protocol (native/port.h). */
+function wakePeer(st: PortState): void {
+  const ctrl = st.control as Int32Array;
+  if (Atomics.load(ctrl, st.peerStateWord) === SLEEPING && Atomics.exchange(ctrl, st.peerStateWord, AWAKE) === SLEEPING) {
+    (st.handle as PortHandle).wakePeer();
+  }
+}
+
+// ---- receiving --------------------------------------------------------------
+
+const decoder = new Decoder();
+
+interface Received {
+  value: unknown;
+  ports: MessagePort[];
+}
+
+/** Decodes the record at the consumer's position; the caller pops it. */
+function readMessage(c: Consumer): Received {
+  const start = c.pos;
+  const end = start + c.size;
+  const header = readPayloadHeader(c.u8, c.dv, start, end);
+  const ports: MessagePort[] = [];
+  for (let i = 0; i < header.tokens.length; i++) {
+    const handle = native.attach(header.tokens[i]);
+    if (handle !== null) ports.push(createPort(handle, null));
+  }
+  if (ports.length !== header.tokens.length) {
+    closeAll(ports);
+    throw new DecodeError('Unable to deserialize cloned data.');
+  }
+  try {
+    return { value: decoder.decode(c.u8, c.dv, header.valueStart, end, ports), ports };
+  } catch (error) {
+    closeAll(ports);
+    throw error;
+  }
+}
+
+function closeAll(ports: MessagePort[]): void {
+  for (const p of ports) p.close();
+}
+
+function dispatch(port: PortObject, type: string, value: unknown, ports: MessagePort[] | undefined): void {
+  port[kCurrentlyReceivingPorts] = ports;
+  try {
+    (port as unknown as Record<symbol, HybridDispatch>)[kHybridDispatch].call(port, value, type, undefined);
+  } finally {
+    port[kCurrentlyReceivingPorts] = undefined;
+  }
+}
+
+function emitMessageError(port: PortObject, error: unknown): void {
+  const reported = error instanceof DecodeError ? new Error(error.message) : error;
+  dispatch(port, 'messageerror', reported, undefined);
+}
+
+/** The consumer half of the wake-up protocol: true if it may sleep, false if a record arrived meanwhile. */
+function sleep(st: PortState, c: Consumer): boolean {
+  const ctrl = st.ctrl();
+  if (st.options.spin > 0 && st.started && spinFor(c, st.options.spin)) return false;
+  Atomics.store(ctrl, st.stateWord, SLEEPING);
+  if (c.tailNow() !== c.head && Atomics.exchange(ctrl, st.stateWord, AWAKE) === SLEEPING) return false;
+  if (c.segmentCapacity >= TRIM_CAPACITY && st.trimRequested !== c.view) {
+    st.trimRequested = c.view;
+    (st.handle as PortHandle).requestTrim();
+  }
+  return true;
+}
+
+/** Polls the ring for up to `micros`; true if something arrived. */
+function spinFor(c: Consumer, micros: number): boolean {
+  const deadline = performance.now() + micros / 1000;
+  do {
+    for (let i = 0; i < 64; i++) if (c.tailNow() !== c.head) return true;
+  } while (performance.now() < deadline);
+  return false;
+}
+
+/**
+ * Delivers what the incoming ring holds, as Node's MessagePort::OnMessage:
+ * at most max(1000, backlog) messages, then it re-arms; a close marker at the
+ * head closes the port even when it is not started. Returns true to be called
+ * again in a fresh callback scope (per-message mode without runNextTicks).
+ */
+function drain(port: PortObject, st: PortState): boolean {
+  if (st.transferred || st.closed) return false;
+  const c = st.in();
+  const perMessage = !st.options.batch && runNextTicks === null;
+  if (!st.resuming) st.budget = BATCH_LIMIT;
+  st.resuming = false;
+  const snapshotView = c.view;
+  const snapshotTail = c.tailNow();
+  try {
+    for (;;) {
+      if (st.transferred || st.closed) return false;
+      const kind = c.peek();
+      if (kind === 0) {
+        if (sleep(st, c)) return false;
+        continue;
+      }
+      if (kind === KIND_CLOSE) {
+        c.pop();
+        beginClose(st);
+        continue;
+      }
+      if (!st.started) return false; // stays awake: start() delivers it
+      if (st.budget <= 0 && c.passed(snapshotView, snapshotTail)) {
+        (st.handle as PortHandle).schedule();
+        return false;
+      }
+      st.budget--;
+      let received: Received;
+      try {
+        received = readMessage(c);
+      } catch (error) {
+        c.pop();
+        emitMessageError(port, error);
+        (st.handle as PortHandle).schedule();
+        return false;
+      }
+      c.pop();
+      dispatch(port, 'message', received.value, received.ports.length > 0 ? received.ports : undefined);
+      if (!st.options.batch) {
+        if (perMessage) {
+          st.resuming = true;
+          return true;
+        }
+        (runNextTicks as () => void)();
+      }
+    }
+  } catch (error) {
+    // A nextTick callback threw (a listener's error, rethrown by Node's
+    // EventTarget): the rest waits for the next wake-up, as in Node.
+    if (st.handle !== null && !st.closed) st.handle.schedule();
+    throw error;
+  }
+}
+
+function onNative(this: PortObject, event: number, argument: number): boolean {
+  const st = this[kState];
+  if (event === EVENT_CLOSED) {
+    emitClose(this, st);
+    return false;
+  }
+  if (event === EVENT_WAKE) {
+    if (argument & WAKE_TRIM && st.producer !== null && !st.detached && st.producer.shrink()) wakePeer(st);
+    if (argument & WAKE_MESSAGES) return drain(this, st);
+  }
+  return false;
+}
+
+native.init(function dispatchNative(this: object, event: number, argument: number): boolean {
+  return (this as Record<symbol, (event: number, argument: number) => boolean>)[kOnNative](event, argument);
+});
+
+// ---- lifecycle ----------------------------------------------------------------
+
+function startPort(st: PortState): void {
+  if (st.closed || st.transferred) return;
+  st.started = true;
+  if (!st.closing) (st.handle as PortHandle).schedule();
+}
+
+/** The port closes: it leaves the channel and gets 'close' in this iteration's close phase. */
+function beginClose(st: PortState): void {
+  if (st.detached) return;
+  st.closing = true;
+  (st.handle as PortHandle).close();
+}
+
+function emitClose(port: PortObject, st: PortState): void {
+  st.closing = false;
+  st.closed = true;
+  st.started = false;
+  st.releaseViews();
+  st.handle = null;
+  if (st.refed) {
+    st.refed = false;
+    native.unref();
+  }
+  port.dispatchEvent(new MessagePortCloseEvent());
+}
+
+// ---- public methods -------------------------------------------------------------
+
+function start(this: unknown): void {
+  startPort(stateOf(this));
+}
+
+function close(this: unknown, callback?: unknown): void {
+  const st = stateOf(this);
+  if (typeof callback === 'function') (this as PortObject).once('close', callback as () => void);
+  beginClose(st);
+}
+
+function ref(this: unknown): void {
+  const st = stateOf(this);
+  if (st.closed || st.refed) return;
+  st.refed = true;
+  native.ref();
+}
+
+function unref(this: unknown): void {
+  const st = stateOf(this);
+  if (!st.refed) return;
+  st.refed = false;
+  native.unref();
+}
+
+function hasRef(this: unknown): boolean {
+  const st = stateOf(this);
+  return !st.closed && st.refed;
+}
+
+function inspectPort(this: unknown): unknown {
+  if (!isPort(this)) return this;
+  const st = this[kState];
+  // Node: the port's own enumerable properties plus its handle's state.
+  return Object.assign(
+    Object.create(MessagePort.prototype) as object,
+    st.closed ? { active: false } : { active: true, refed: st.refed },
+    this,
+  );
+}
+
+function createEvent(this: PortObject, data: unknown, type: string): Event {
+  if (type !== 'message' && type !== 'messageerror') {
+    return (EventTarget.prototype as unknown as Record<symbol, (d: unknown, t: string) => Event>)[kCreateEvent].call(
+      this,
+      data,
+      type,
+    );
+  }
+  const ports = this[kCurrentlyReceivingPorts];
+  this[kCurrentlyReceivingPorts] = undefined;
+  return messageEvent(type, data, ports);
+}
+
+// The prototype has Node's own property names with Node's attributes
+// (test-worker-message-port.js asserts the exact list).
+const methods: Record<string, unknown> = { postMessage, start, ref, unref, hasRef, close };
+const nodeProto = NodeMessagePort.prototype as object;
+for (const name of Object.getOwnPropertyNames(nodeProto)) {
+  if (name === 'constructor') continue;
+  const descriptor = Object.getOwnPropertyDescriptor(nodeProto, name) as PropertyDescriptor;
+  if (name in methods) {
+    Object.defineProperty(MessagePort.prototype, name, { ...descriptor, value: methods[name] });
+  } else {
+    // onmessage / onmessageerror: Node's event-handler accessors work on any NodeEventTarget.
+    Object.defineProperty(MessagePort.prototype, name, descriptor);
+  }
+}
+for (const name of Object.keys(methods)) {
+  if (!Object.prototype.hasOwnProperty.call(MessagePort.prototype, name)) {
+    throw new Error(`ringport: Node's MessagePort has no ${name}`);
+  }
+}
+Object.defineProperties(MessagePort.prototype, {
+  [kNewListener]: { value: portNewListener, writable: true, configurable: true },
+  [kRemoveListener]: { value: portRemoveListener, writable: true, configurable: true },
+  [kCreateEvent]: { value: createEvent, configurable: false, writable: false, enumerable: false },
+  [kOnNative]: { value: onNative },
+  [inspect.custom]: { value: inspectPort },
+});
+
+setPortBrand(isPort);
+
+// ---- module functions used by index.ts --------------------------------------------
+
+export function receiveMessage(port: PortObject): { message: unknown } | undefined {
+  const st = port[kState];
+  if (st.transferred || st.closed) return undefined;
+  const c = st.in();
+  const kind = c.peek();
+  if (kind === 0) {
+    if (!sleep(st, c)) (st.handle as PortHandle).schedule();
+    return undefined;
+  }
+  if (kind === KIND_CLOSE) {
+    c.pop();
+    beginClose(st);
+    return undefined;
+  }
+  let received: Received;
+  try {
+    received = readMessage(c);
+  } finally {
+    c.pop();
+  }
+  if (c.peek() === 0 && !sleep(st, c)) (st.handle as PortHandle).schedule();
+  return { message: received.value };
+}
+
+export { isPort };
+
+/** Parks a port for detachPort(): returns the token attachPort() takes. */
+export function detach(port: unknown): number {
+  if (!isPort(port)) {
+    throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
+  }
+  const st = port[kState];
+  if (st.detached) throw dataCloneError('MessagePort in transfer list is already detached');
+  st.transferred = true;
+  st.started = false;
+  st.releaseViews();
+  return (st.handle as PortHandle).detach();
+}
+
+export function setOptions(port: unknown, options: DeliveryOptions): void {
+  if (!isPort(port)) throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
+  const st = port[kState];
+  st.options = resolveOptions(options, st.options);
+  if (!st.detached) Atomics.store(st.ctrl(), st.optionsWord, packOptions(st.options));
+}
+
+export function getOptions(port: unknown): Required<DeliveryOptions> {
+  if (!isPort(port)) throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
+  return { ...port[kState].options };
+}

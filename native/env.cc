@@ -1,0 +1,103 @@
+#include "env.h"
+
+#include "endpoint.h"
+
+namespace ringport {
+
+Env* Env::Create(napi_env env) {
+  Env* e = new Env(env);
+  if (napi_get_uv_event_loop(env, &e->loop_) != napi_ok) {
+    delete e;
+    return nullptr;
+  }
+  e->async_ = new AsyncHandle(e->loop_, OnAsync, e);
+  if (!e->async_->ok()) {
+    delete e->async_;
+    delete e;
+    return nullptr;
+  }
+  // The handle keeps the loop alive only while some port is ref()'d.
+  e->async_->SetRef(false);
+  napi_add_async_cleanup_hook(env, OnTeardown, e, &e->cleanup_);
+  return e;
+}
+
+Env::Env(napi_env env) : env_(env) {}
+
+Env::~Env() { delete async_; }
+
+void Env::Enqueue(PortEndpoint* endpoint) {
+  endpoint->Ref();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ready_.push_back(endpoint);
+  }
+  async_->Send();
+}
+
+void Env::Ref() {
+  if (refs_++ == 0 && alive_) async_->SetRef(true);
+}
+
+void Env::Unref() {
+  if (refs_ > 0 && --refs_ == 0 && alive_) async_->SetRef(false);
+}
+
+void Env::Track(PortEndpoint* endpoint) { endpoints_.insert(endpoint); }
+
+void Env::Untrack(PortEndpoint* endpoint) { endpoints_.erase(endpoint); }
+
+void Env::set_dispatch(napi_value fn) {
+  if (dispatch_ != nullptr) napi_delete_reference(env_, dispatch_);
+  napi_create_reference(env_, fn, 1, &dispatch_);
+}
+
+napi_value Env::dispatch() const {
+  napi_value fn = nullptr;
+  if (dispatch_ != nullptr) napi_get_reference_value(env_, dispatch_, &fn);
+  return fn;
+}
+
+void Env::OnAsync(void* data) {
+  Env* self = static_cast<Env*>(data);
+  std::vector<PortEndpoint*> batch;
+  {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    batch.swap(self->ready_);
+  }
+  // Endpoints queued while these run wait for the next wake-up, as Node's
+  // re-armed ports do.
+  for (PortEndpoint* endpoint : batch) {
+    if (self->alive_) endpoint->Dispatch();
+    endpoint->Unref();
+  }
+}
+
+void Env::OnTeardown(napi_async_cleanup_hook_handle, void* data) {
+  Env* self = static_cast<Env*>(data);
+  self->alive_ = false;
+  // Abandon() untracks, so walk a copy. Each leaves its channel: peers in
+  // other threads get 'close', and ports in flight to this thread close.
+  std::vector<PortEndpoint*> endpoints(self->endpoints_.begin(),
+                                       self->endpoints_.end());
+  for (PortEndpoint* endpoint : endpoints) endpoint->Abandon();
+  std::vector<PortEndpoint*> batch;
+  {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    batch.swap(self->ready_);
+  }
+  for (PortEndpoint* endpoint : batch) endpoint->Unref();
+  if (self->dispatch_ != nullptr) {
+    napi_delete_reference(self->env_, self->dispatch_);
+    self->dispatch_ = nullptr;
+  }
+  self->async_->Close(OnAsyncClosed, self);
+}
+
+void Env::OnAsyncClosed(void* data) {
+  Env* self = static_cast<Env*>(data);
+  napi_remove_async_cleanup_hook(self->cleanup_);
+  delete self;
+}
+
+}  // namespace ringport

@@ -1,0 +1,177 @@
+#include "port.h"
+
+#include <random>
+
+namespace ringport {
+
+Channel* Channel::Create(uint32_t initial_capacity) {
+  return new Channel(initial_capacity);
+}
+
+Channel::Channel(uint32_t initial_capacity)
+    : rings_{Ring(initial_capacity), Ring(initial_capacity)} {
+  for (uint32_t i = 0; i < ControlLayout::kBytes / 4; i++) {
+    new (&Word(i)) std::atomic<uint32_t>(0);
+  }
+}
+
+Channel::~Channel() = default;
+
+void Channel::WakeConsumer(int side, uint32_t reasons) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (endpoints_[side] != nullptr) endpoints_[side]->Wake(reasons);
+}
+
+void Channel::Notify(int side, uint32_t reasons) { WakeConsumer(side, reasons); }
+
+void Channel::Attach(int side, Endpoint* endpoint) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  endpoints_[side] = endpoint;
+}
+
+void Channel::Detach(int side, Endpoint* endpoint) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (endpoints_[side] == endpoint) endpoints_[side] = nullptr;
+}
+
+bool Channel::left(int side) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return left_[side];
+}
+
+void Channel::WakeIfSleeping(int side) {
+  std::atomic<uint32_t>& state = consumer_state(side);
+  // seq_cst: ordered after the producer's seq_cst publication of tail, against
+  // the consumer's seq_cst store of kSleeping (port.h).
+  if (state.load(std::memory_order_seq_cst) == kSleeping &&
+      // seq_cst: one winner between producer and consumer.
+      state.exchange(kAwake, std::memory_order_seq_cst) == kSleeping) {
+    WakeConsumer(side, kWakeMessages);
+  }
+}
+
+bool Channel::PostRecord(int side, RecordKind kind, const void* payload,
+                         uint32_t size) {
+  if (!outgoing(side).Write(kind, payload, size)) return false;
+  WakeIfSleeping(side ^ 1);
+  return true;
+}
+
+bool Channel::AddCarried(int side, uint64_t token) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (left_[side]) return false;
+  carried_[side].push_back(token);
+  return true;
+}
+
+void Channel::RemoveCarried(int side, uint64_t token) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<uint64_t>& list = carried_[side];
+  for (size_t i = 0; i < list.size(); i++) {
+    if (list[i] == token) {
+      list[i] = list.back();
+      list.pop_back();
+      return;
+    }
+  }
+}
+
+void Channel::Leave(int first_side) {
+  // Closing a side closes the ports in flight in its incoming ring, which may
+  // carry ports of their own: a work list instead of recursion.
+  std::vector<uint64_t> pending;
+  Channel* channel = this;
+  int side = first_side;
+  channel->Ref();
+  for (;;) {
+    std::vector<uint64_t> carried;
+    bool peer_left;
+    bool already_left;
+    {
+      std::lock_guard<std::mutex> lock(channel->mutex_);
+      already_left = channel->left_[side];
+      channel->left_[side] = true;
+      peer_left = channel->left_[side ^ 1];
+      carried.swap(channel->carried_[side]);
+    }
+    if (!already_left) {
+      // seq_cst: a peer that reads the flag in postMessage() sees it at the
+      // latest when it sees the kClose record published below.
+      channel->gone(side).store(1, std::memory_order_seq_cst);
+      if (!peer_left) channel->PostRecord(side, RecordKind::kClose, nullptr, 0);
+      pending.insert(pending.end(), carried.begin(), carried.end());
+    }
+    channel->Unref();
+    // Next parked side whose carrier was discarded.
+    channel = nullptr;
+    while (channel == nullptr && !pending.empty()) {
+      const uint64_t token = pending.back();
+      pending.pop_back();
+      if (!TransferRegistry::Get().Take(token, &channel, &side)) channel = nullptr;
+    }
+    if (channel == nullptr) return;
+    // `channel` holds the reference Take() handed over; the loop drops it.
+  }
+}
+
+TransferRegistry& TransferRegistry::Get() {
+  // Leaked on purpose: ports may be closed by environment cleanup hooks that
+  // run during process exit, after static destructors would have run.
+  static TransferRegistry* registry = new TransferRegistry();
+  return *registry;
+}
+
+TransferRegistry::TransferRegistry() {
+  // Tokens start at a random point so that a stale or forged handle is
+  // unlikely to name a live entry; they stay below 2^53 for JavaScript.
+  std::random_device rd;
+  next_token_ = (static_cast<uint64_t>(rd()) << 20) | 1;
+}
+
+uint64_t TransferRegistry::Park(Channel* channel, int side, Channel* carrier,
+                                int carrier_side) {
+  uint64_t token;
+  channel->Ref();
+  if (carrier != nullptr) carrier->Ref();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    token = next_token_++;
+    entries_.emplace(token, Entry{channel, side, carrier, carrier_side});
+  }
+  if (carrier != nullptr && !carrier->AddCarried(carrier_side, token)) {
+    // The carrier's reader is gone: the message will never be read.
+    Channel* parked;
+    int parked_side;
+    if (Take(token, &parked, &parked_side)) parked->Unref();
+    return 0;
+  }
+  return token;
+}
+
+bool TransferRegistry::Take(uint64_t token, Channel** channel, int* side) {
+  Entry entry;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(token);
+    if (it == entries_.end()) return false;
+    entry = it->second;
+    entries_.erase(it);
+  }
+  if (entry.carrier != nullptr) {
+    entry.carrier->RemoveCarried(entry.carrier_side, token);
+    entry.carrier->Unref();
+  }
+  *channel = entry.channel;
+  *side = entry.side;
+  return true;
+}
+
+void TransferRegistry::CloseParked(uint64_t token) {
+  Channel* channel;
+  int side;
+  if (!Take(token, &channel, &side)) return;
+  channel->Leave(side);
+  channel->Unref();
+}
+
+}  // namespace ringport

@@ -1,0 +1,195 @@
+// A port pair: one shared, reference-counted control block holding the two
+// rings (one per direction), the consumers' sleep flags and the close state.
+// No N-API and no libuv here either: the environment that owns an end plugs in
+// through Endpoint, so the whole protocol runs under the sanitizers.
+//
+// Wake-up protocol (no lost wake-up). Each side's consumer state word is
+// kAwake or kSleeping.
+//   producer: publish the record (seq_cst store of tail);
+//             if state == kSleeping and exchange(state, kAwake) == kSleeping:
+//               WakeConsumer()
+//   consumer: finding the ring empty: store(state, kSleeping) (seq_cst);
+//             load tail again (seq_cst); if a record appeared and
+//             exchange(state, kAwake) == kSleeping, go on reading (else the
+//             producer took the exchange and a wake-up is on its way).
+// Both sides store then load with seq_cst, so at least one of them sees the
+// other's store: either the consumer sees the record, or the producer sees
+// kSleeping. The exchange makes exactly one of them responsible for the
+// wake-up. A busy stream finds kAwake and pays one load per message.
+// The same protocol runs in lib/ring.ts with Atomics (all seq_cst).
+//
+// Ownership: each side is owned by at most one Endpoint (one thread) at a
+// time. Attach/Detach happen under the channel mutex, so everything the old
+// owner did to the rings happens before anything the new owner does.
+// A side that is owned by nobody (in flight inside a message, or parked behind
+// a detachPort() handle) is parked in the TransferRegistry; whoever takes it
+// out of the registry holds the side's producer role until it attaches it.
+#ifndef RINGPORT_PORT_H_
+#define RINGPORT_PORT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "ring.h"
+
+namespace ringport {
+
+enum ConsumerState : uint32_t { kAwake = 0, kSleeping = 1 };
+
+// Why an endpoint is woken; a bit mask.
+enum WakeReason : uint32_t {
+  kWakeMessages = 1,  // its incoming ring has something to look at
+  kWakeTrim = 2,      // its peer drained a large segment: shrink the outgoing ring
+};
+
+// Control block words (u32), shared with lib/ring.ts. Each side's state word
+// sits on its own cache line: the consumer writes it, the producer reads it.
+struct ControlLayout {
+  static constexpr uint32_t kWordsPerLine = kCacheLine / 4;
+  static constexpr uint32_t ConsumerStateWord(int side) {
+    return static_cast<uint32_t>(side) * kWordsPerLine;
+  }
+  // 1 once `side` has left the channel (closed, or lost with its thread).
+  static constexpr uint32_t GoneWord(int side) {
+    return 2 * kWordsPerLine + static_cast<uint32_t>(side);
+  }
+  // Delivery options of `side` as its consumer (lib/options.ts), kept here so
+  // that they travel with a transferred port.
+  static constexpr uint32_t OptionsWord(int side) {
+    return 2 * kWordsPerLine + 2 + static_cast<uint32_t>(side);
+  }
+  static constexpr uint32_t kBytes = 3 * kCacheLine;
+  static_assert(kWordsPerLine >= 4, "the third line holds four words");
+};
+
+// The owner-side object of one attached end (PortBinding in the addon, a test
+// double in native/test).
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+  // Any thread, called with the channel mutex held: must not block and must
+  // not call back into the channel.
+  virtual void Wake(uint32_t reasons) = 0;
+};
+
+class Channel {
+ public:
+  // Any thread. Returns a channel with one reference, held by the caller.
+  static Channel* Create(uint32_t initial_capacity);
+
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Any thread.
+  void Ref() {
+    // relaxed: taking a reference needs no ordering; the caller holds one.
+    refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void Unref() {
+    // acq_rel: all uses of the channel happen before its destruction.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // The ring `side` consumes, and the one it produces.
+  Ring& incoming(int side) { return rings_[side]; }
+  Ring& outgoing(int side) { return rings_[side ^ 1]; }
+
+  uint8_t* control() { return control_; }
+  std::atomic<uint32_t>& consumer_state(int side) {
+    return Word(ControlLayout::ConsumerStateWord(side));
+  }
+  std::atomic<uint32_t>& gone(int side) {
+    return Word(ControlLayout::GoneWord(side));
+  }
+
+  // Any thread: the caller won the kSleeping -> kAwake exchange for `side`.
+  void WakeConsumer(int side, uint32_t reasons);
+  // Any thread: wake `side` for `reasons` without touching its state word
+  // (trim requests go to the producer, who is not asleep on this ring).
+  void Notify(int side, uint32_t reasons);
+
+  // The thread taking ownership (Attach) or giving it up (Detach).
+  void Attach(int side, Endpoint* endpoint);
+  void Detach(int side, Endpoint* endpoint);
+
+  // The producer of outgoing(side) (its owner thread, or whoever took the side
+  // out of the registry). `side` leaves the channel: a kClose record goes to
+  // the peer behind everything sent so far, the gone flag is set, the peer is
+  // woken, and the ports in flight inside incoming(side) are closed, since
+  // nobody will read them. Idempotent.
+  void Leave(int side);
+  bool left(int side);
+
+  // Producer of outgoing(side): appends a record and runs the producer half of
+  // the wake-up protocol. Used by native producers (the JavaScript side
+  // writes its records itself).
+  bool PostRecord(int side, RecordKind kind, const void* payload,
+                  uint32_t size);
+
+  // Ports in flight inside incoming(side), by registry token. Add fails if
+  // `side` has left: the message will never be read, so the caller closes
+  // those ports itself.
+  bool AddCarried(int side, uint64_t token);
+  void RemoveCarried(int side, uint64_t token);
+
+ private:
+  explicit Channel(uint32_t initial_capacity);
+  ~Channel();
+
+  std::atomic<uint32_t>& Word(uint32_t index) {
+    return reinterpret_cast<std::atomic<uint32_t>*>(control_)[index];
+  }
+  // Producer half of the wake-up protocol for the consumer `side`.
+  void WakeIfSleeping(int side);
+
+  std::atomic<int32_t> refs_{1};
+  Ring rings_[2];
+  alignas(kCacheLine) uint8_t control_[ControlLayout::kBytes];
+
+  std::mutex mutex_;  // guards everything below
+  Endpoint* endpoints_[2] = {nullptr, nullptr};
+  bool left_[2] = {false, false};
+  std::vector<uint64_t> carried_[2];
+};
+
+// Process-wide registry of sides that no thread owns: ports in flight inside a
+// message, and ports behind a detachPort() handle. Every entry holds a channel
+// reference. Lock order: a channel mutex is never held while taking this one,
+// and this one is never held while taking a channel mutex.
+class TransferRegistry {
+ public:
+  static TransferRegistry& Get();
+
+  // Parks `side` of `channel` (takes a reference). `carrier`, if not null, is
+  // the channel whose ring carries the message (`carrier_side` consumes it);
+  // the entry is then dropped (and the port closed) if that ring is
+  // discarded unread. Returns the token, or 0 if the carrier side has left.
+  uint64_t Park(Channel* channel, int side, Channel* carrier, int carrier_side);
+
+  // Takes the entry out. On success the caller owns `*channel`'s reference
+  // and the side's producer role.
+  bool Take(uint64_t token, Channel** channel, int* side);
+
+  // Closes a parked side (its carrier was discarded). Any thread.
+  void CloseParked(uint64_t token);
+
+ private:
+  struct Entry {
+    Channel* channel;
+    int side;
+    Channel* carrier;  // referenced while the entry lives, or null
+    int carrier_side;
+  };
+  std::mutex mutex_;
+  std::unordered_map<uint64_t, Entry> entries_;
+  uint64_t next_token_;
+
+  TransferRegistry();
+};
+
+}  // namespace ringport
+
+#endif  // RINGPORT_PORT_H_
