@@ -3,7 +3,7 @@
 // extends it and keeps those two itself: the events are still
 // `instanceof MessageEvent` (the global one) and read the same.
 import { invalidArgType } from './errors';
-import { NodeMessageEvent, NodeMessagePort } from './node-internals';
+import { NodeEvent, NodeMessageEvent, NodeMessagePort } from './node-internals';
 
 type MessagePortLike = object;
 
@@ -82,7 +82,7 @@ Object.defineProperties(MessageEvent.prototype, {
 });
 
 /** The event of a port's 'close'. */
-export class MessagePortCloseEvent extends Event {
+export class MessagePortCloseEvent extends NodeEvent {
   constructor() {
     super('close');
   }

@@ -7,7 +7,12 @@ import * as workerThreads from 'node:worker_threads';
 
 export const NodeMessagePort = workerThreads.MessagePort;
 
-type Listener = (...args: unknown[]) => unknown;
+/**
+ * A listener. Declared through a method so that its parameter is checked
+ * bivariantly: `port.on('message', (n: number) => …)` type-checks, as with
+ * Node's own typings, without `any`.
+ */
+export type Listener<T = unknown> = { bivarianceHack(value: T): unknown }['bivarianceHack'];
 
 /** Node's NodeEventTarget instance surface (lib/internal/event_target.js). */
 export interface NodeEventTargetLike extends EventTarget {
@@ -37,7 +42,8 @@ function symbolNamed(object: object, description: string): symbol {
   return found;
 }
 
-const eventTargetPrototype = EventTarget.prototype;
+/** Node's EventTarget.prototype (taken from the class chain, not the global: a vm context may have its own). */
+export const eventTargetPrototype = Object.getPrototypeOf(NodeEventTarget.prototype) as EventTarget;
 /** Called as this[kNewListener](size, type, listener, once, capture, passive, weak) after a listener is added. */
 export const kNewListener = symbolNamed(eventTargetPrototype, 'kNewListener');
 /** Called as this[kRemoveListener](size, type, listener, capture) after a listener is removed. */
@@ -72,8 +78,29 @@ export interface NodeMessageEventLike extends Event {
   readonly lastEventId: string;
 }
 
-/** Node's global MessageEvent, typed loosely enough to extend. */
-export const NodeMessageEvent = (globalThis as unknown as { MessageEvent: unknown }).MessageEvent as new (
+type MessageEventClass = new (
   type: string,
   init?: { data?: unknown; origin?: string; lastEventId?: string },
 ) => NodeMessageEventLike;
+
+/** Node's MessageEvent: the global, or (in a vm context without it) the class of an event Node makes. */
+function findMessageEvent(): MessageEventClass {
+  const global = (globalThis as { MessageEvent?: unknown }).MessageEvent;
+  if (typeof global === 'function') return global as MessageEventClass;
+  const { port1, port2 } = new workerThreads.MessageChannel();
+  try {
+    const create = (NodeMessagePort.prototype as unknown as Record<symbol, (d: unknown, t: string) => object>)[
+      kCreateEvent
+    ];
+    return create.call(port1, null, 'message').constructor as MessageEventClass;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
+/** Node's MessageEvent, typed loosely enough to extend. */
+export const NodeMessageEvent = findMessageEvent();
+
+/** Node's Event class, which EventTarget#dispatchEvent requires. */
+export const NodeEvent = Object.getPrototypeOf(NodeMessageEvent.prototype).constructor as typeof Event;

@@ -21,6 +21,7 @@ import {
   kHybridDispatch,
   kNewListener,
   kRemoveListener,
+  eventTargetPrototype,
   NodeEventTarget,
   NodeMessagePort,
   runNextTicks,
@@ -162,10 +163,10 @@ Object.setPrototypeOf(MessagePort.prototype, NodeEventTarget.prototype);
 // Node registers them too, and they show in eventNames().
 function onNewListener(): void {}
 function onRemoveListener(): void {}
-const eventTargetNewListener = (EventTarget.prototype as unknown as Record<symbol, (...args: unknown[]) => void>)[
+const eventTargetNewListener = (eventTargetPrototype as unknown as Record<symbol, (...args: unknown[]) => void>)[
   kNewListener
 ];
-const eventTargetRemoveListener = (EventTarget.prototype as unknown as Record<symbol, (...args: unknown[]) => void>)[
+const eventTargetRemoveListener = (eventTargetPrototype as unknown as Record<symbol, (...args: unknown[]) => void>)[
   kRemoveListener
 ];
 
@@ -197,6 +198,9 @@ export function createPort(handle: PortHandle, options: ResolvedOptions | null):
   // The async resource of type MESSAGEPORT is the port itself, created last so
   // that an init hook already sees a working port.
   handle.bind(port);
+  // A port that arrives from elsewhere may hold records that woke nobody
+  // while it was in flight: look once.
+  if (options === null) handle.schedule();
   return port;
 }
 
@@ -625,7 +629,7 @@ function inspectPort(this: unknown): unknown {
 
 function createEvent(this: PortObject, data: unknown, type: string): Event {
   if (type !== 'message' && type !== 'messageerror') {
-    return (EventTarget.prototype as unknown as Record<symbol, (d: unknown, t: string) => Event>)[kCreateEvent].call(
+    return (eventTargetPrototype as unknown as Record<symbol, (d: unknown, t: string) => Event>)[kCreateEvent].call(
       this,
       data,
       type,
@@ -638,6 +642,8 @@ function createEvent(this: PortObject, data: unknown, type: string): Event {
 
 // The prototype has Node's own property names with Node's attributes
 // (test-worker-message-port.js asserts the exact list).
+// Node's native postMessage declares no parameters.
+Object.defineProperty(postMessage, 'length', { value: 0 });
 const methods: Record<string, unknown> = { postMessage, start, ref, unref, hasRef, close };
 const nodeProto = NodeMessagePort.prototype as object;
 for (const name of Object.getOwnPropertyNames(nodeProto)) {

@@ -54,18 +54,22 @@ bool PortEndpoint::CallJs(PortEvent event, uint32_t argument) {
   if (fn != nullptr && napi_get_reference_value(env, port_, &port) == napi_ok &&
       napi_create_int32(env, static_cast<int32_t>(event), &argv[0]) == napi_ok &&
       napi_create_uint32(env, argument, &argv[1]) == napi_ok) {
-    // Enters the port's async context; ticks and microtasks queued by the
-    // callback run when it returns, as after Node's MakeCallback.
-    const napi_status status =
-        napi_make_callback(env, async_, port, fn, 2, argv, &result);
-    if (status == napi_ok) {
-      napi_get_value_bool(env, result, &again);
-    } else if (status == napi_pending_exception) {
-      napi_value error;
-      napi_get_and_clear_last_exception(env, &error);
-      // The same path as an exception thrown from a Node callback:
-      // 'uncaughtException', or the process reports it and exits.
-      napi_fatal_exception(env, error);
+    // The port's async context, as Node's MakeCallback: ticks and microtasks
+    // queued by the callback run when the scope closes.
+    napi_callback_scope callback_scope;
+    if (napi_open_callback_scope(env, port, async_, &callback_scope) == napi_ok) {
+      const napi_status status = napi_call_function(env, port, fn, 2, argv, &result);
+      if (status == napi_ok) {
+        napi_get_value_bool(env, result, &again);
+      } else if (status == napi_pending_exception) {
+        napi_value error;
+        napi_get_and_clear_last_exception(env, &error);
+        // Reported inside the scope, as Node reports exceptions from its own
+        // callbacks: 'uncaughtException' (which also resets the async id
+        // stack a throwing nextTick left behind), or exit.
+        napi_fatal_exception(env, error);
+      }
+      napi_close_callback_scope(env, callback_scope);
     }
   }
   napi_close_handle_scope(env, scope);

@@ -13,6 +13,12 @@ Channel::Channel(uint32_t initial_capacity)
   for (uint32_t i = 0; i < ControlLayout::kBytes / 4; i++) {
     new (&Word(i)) std::atomic<uint32_t>(0);
   }
+  // A new port is asleep: the first record that reaches it wakes it, so even
+  // a port that never starts sees its peer's close marker.
+  for (int side = 0; side < 2; side++) {
+    // relaxed: the channel is not shared yet.
+    consumer_state(side).store(kSleeping, std::memory_order_relaxed);
+  }
 }
 
 Channel::~Channel() = default;

@@ -457,17 +457,23 @@ export class Encoder {
 
   private writeSparseTail(array: unknown[], from: number, length: number): void {
     const keys = objectKeys(array);
+    let cursor = from; // the decoder's next element index
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k];
       if (!isArrayIndex(key)) continue;
       const index = Number(key);
       if (index < from || !hasOwnProperty.call(array, key)) continue;
-      this.writeByte(Tag.SkipTo);
-      this.writeVarint(index);
+      if (index !== cursor) {
+        this.writeByte(Tag.SkipTo);
+        this.writeVarint(index);
+      }
       this.writeValue(array[index]);
+      cursor = index + 1;
     }
-    this.writeByte(Tag.SkipTo);
-    this.writeVarint(length);
+    if (cursor !== length) {
+      this.writeByte(Tag.SkipTo);
+      this.writeVarint(length);
+    }
     this.writeNamedKeys(array, keys);
     this.writeByte(Tag.End);
   }

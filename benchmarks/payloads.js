@@ -1,0 +1,31 @@
+'use strict';
+// The messages the stream rows send. `chunk` is how many are posted per turn
+// of the producer's event loop (sized so a chunk is at most ~1 MiB of payload);
+// `warmup` is the same number of messages for every implementation.
+const SMALL_OBJECT = Object.freeze({ id: 12345, name: 'ringport', tags: ['fast', 'ring', 'port'], v: 1.5 });
+
+function filledBytes(size) {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = i & 0xff;
+  return bytes;
+}
+
+const PAYLOADS = {
+  int: { label: 'small integer', value: () => 42, chunk: 1000, warmup: 20000 },
+  str16: { label: '16-char string', value: () => 'abcdefghijklmnop', chunk: 1000, warmup: 20000 },
+  object: { label: 'small object', value: () => ({ ...SMALL_OBJECT, tags: [...SMALL_OBJECT.tags] }), chunk: 1000, warmup: 20000 },
+  u8_1k: { label: '1 KiB Uint8Array (copied)', value: () => filledBytes(1024), chunk: 500, warmup: 20000 },
+  u8_64k: { label: '64 KiB Uint8Array (copied)', value: () => filledBytes(64 * 1024), chunk: 16, warmup: 2000 },
+  // A fresh 1 MiB ArrayBuffer per message, moved with a transfer list. The
+  // buffers are allocated before the timed region, `burst` at a time (1 GiB
+  // of address space), and the clock only runs while a burst is in flight.
+  ab_1m: { label: '1 MiB ArrayBuffer (transferred)', fresh: () => new ArrayBuffer(1024 * 1024), burst: 1024, chunk: 8, warmup: 1000 },
+};
+
+function payload(kind) {
+  const spec = PAYLOADS[kind];
+  if (spec === undefined) throw new Error(`unknown payload ${JSON.stringify(kind)}`);
+  return spec;
+}
+
+module.exports = { PAYLOADS, payload, SMALL_OBJECT };

@@ -1,0 +1,160 @@
+'use strict';
+// Turns a row's samples into table lines (medians, paired ratios, target
+// check) and prints them as text tables.
+const { median, pairedRatios } = require('./stats');
+
+/** Medians and the median of the per-round ratios key/base of each line of `row`. */
+function evaluate(row, samples) {
+  return row.lines.map((line) => {
+    const values = samples[line.key] ?? [];
+    const baseValues = samples[line.base] ?? [];
+    const ratios = pairedRatios(values, baseValues);
+    const ratio = median(ratios);
+    let pass = null;
+    if (line.target !== null && line.target !== undefined) {
+      pass = row.better === 'higher' ? ratio >= line.target : ratio <= line.target;
+    }
+    return {
+      mode: line.mode,
+      key: line.key,
+      base: line.base,
+      self: line.self === true,
+      value: median(values),
+      baseValue: median(baseValues),
+      ratios,
+      ratio,
+      target: line.target ?? null,
+      pass,
+    };
+  });
+}
+
+function significant(x, digits = 3) {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (x === 0) return '0';
+  const magnitude = Math.floor(Math.log10(Math.abs(x)));
+  const decimals = Math.max(0, digits - 1 - magnitude);
+  return x.toFixed(decimals);
+}
+
+function formatValue(x, unit) {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (unit === 'msg/s') {
+    if (x >= 1e6) return `${significant(x / 1e6)} M`;
+    if (x >= 1e3) return `${significant(x / 1e3)} k`;
+    return significant(x);
+  }
+  if (unit === 'B' || unit === 'ns/msg') return Math.round(x).toLocaleString('en-US');
+  return significant(x);
+}
+
+const ratioText = (x) => (Number.isFinite(x) ? `${significant(x)}×` : 'n/a');
+
+function targetText(row, target) {
+  if (target === null) return '—';
+  return `${row.better === 'higher' ? '≥' : '≤'} ${Number(target.toPrecision(2))}×`;
+}
+
+function resultText(pass) {
+  if (pass === null) return '';
+  return pass ? 'pass' : 'FAIL';
+}
+
+function unitText(row) {
+  return `${row.unit} ${row.better === 'higher' ? '↑' : '↓'}`;
+}
+
+function rangeText(ratios) {
+  if (ratios.length < 2) return '';
+  return `${significant(Math.min(...ratios))}–${significant(Math.max(...ratios))}`;
+}
+
+/** Pads the cells of `rows` (arrays of strings) into aligned text columns; numbers right-aligned. */
+function renderTable(header, rows, rightAligned) {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => [...(r[c] ?? '')].length)));
+  const pad = (text, c) => {
+    const gap = ' '.repeat(widths[c] - [...text].length);
+    return rightAligned.has(c) ? gap + text : text + gap;
+  };
+  const line = (r) => r.map((cell, c) => pad(cell ?? '', c)).join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** The main table: every line that compares ringport with Node. */
+function mainTable(results) {
+  const rows = [];
+  for (const { row, lines, error } of results) {
+    if (error) {
+      rows.push([row.title, unitText(row), 'ERROR', '', '', '', '', '', '', error.split('\n')[0]]);
+      continue;
+    }
+    lines
+      .filter((l) => !l.self)
+      .forEach((l, i) => {
+        rows.push([
+          i === 0 ? row.title : '',
+          i === 0 ? unitText(row) : '',
+          l.mode,
+          formatValue(l.baseValue, row.unit),
+          formatValue(l.value, row.unit),
+          ratioText(l.ratio),
+          rangeText(l.ratios),
+          targetText(row, l.target),
+          resultText(l.pass),
+        ]);
+      });
+  }
+  const header = ['row', 'unit', 'ringport mode', 'Node', 'ringport', 'rp/Node', 'range', 'target', 'result'];
+  return renderTable(header, rows, new Set([3, 4, 5, 6]));
+}
+
+/** The idle-channel table: each implementation with idle channels against itself without them. */
+function idleTable(results) {
+  const rows = [];
+  for (const { row, lines, error } of results) {
+    if (error) continue;
+    lines
+      .filter((l) => l.self)
+      .forEach((l, i) => {
+        rows.push([
+          i === 0 ? row.title : '',
+          i === 0 ? unitText(row) : '',
+          l.mode,
+          formatValue(l.baseValue, row.unit),
+          formatValue(l.value, row.unit),
+          ratioText(l.ratio),
+          rangeText(l.ratios),
+          targetText(row, l.target),
+          resultText(l.pass),
+        ]);
+      });
+  }
+  if (rows.length === 0) return null;
+  const header = ['row', 'unit', 'implementation', 'without idle', 'with idle', 'with/without', 'range', 'target', 'result'];
+  return renderTable(header, rows, new Set([3, 4, 5, 6]));
+}
+
+function formatReport({ machineText, settings, results }) {
+  const parts = [
+    machineText,
+    `settings: ${settings.rounds} rounds, ~${settings.seconds} s per measurement${settings.quick ? ' (--quick)' : ''}` +
+      `${settings.filter ? `, filter "${settings.filter}"` : ''}`,
+    '',
+    'Medians over the rounds. rp/Node is the median of the per-round ratios ringport/Node',
+    '(msg/s ↑: above 1× ringport is faster; µs, ns, B ↓: below 1× ringport is faster or smaller);',
+    'range is the lowest and highest per-round ratio.',
+    '',
+    mainTable(results),
+  ];
+  const idle = idleTable(results);
+  if (idle !== null) parts.push('', 'Scale with 10,000 idle channels on each thread (each implementation against itself):', '', idle);
+  const failed = results.flatMap((r) => r.lines?.filter((l) => l.pass === false).map((l) => `${r.row.id} (${l.mode})`) ?? []);
+  const errors = results.filter((r) => r.error).map((r) => r.row.id);
+  parts.push('', `targets: ${failed.length === 0 ? 'all met' : `missed by ${failed.join(', ')}`}`);
+  if (errors.length > 0) parts.push(`ERRORS in: ${errors.join(', ')}`);
+  return parts.join('\n');
+}
+
+module.exports = { evaluate, formatReport, formatValue, significant };

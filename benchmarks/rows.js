@@ -1,0 +1,133 @@
+'use strict';
+// What `npm run bench` measures: one entry per case (a child process, or one
+// per implementation and round when `isolate` is set), and the table lines
+// it yields. A line compares `key` with `base` round by round; the ratio is
+// key / base, so for `better: 'higher'` rows (msg/s) more is better and the
+// target is a minimum, for `better: 'lower'` rows (time, bytes) less is
+// better and the target is a maximum.
+const STREAM_VARIANTS = ['node', 'ringport', 'ringport-batch'];
+
+/** Lines of a stream row: ringport default and batch, each against the same Node figure. */
+function streamLines(defaultTarget, batchTarget) {
+  return [
+    { key: 'ringport', base: 'node', mode: 'default', target: defaultTarget },
+    { key: 'ringport-batch', base: 'node', mode: 'batch', target: batchTarget },
+  ];
+}
+
+function streamRow(id, payload, title, defaultTarget, batchTarget, listener = 'on') {
+  return {
+    id,
+    title,
+    unit: 'msg/s',
+    better: 'higher',
+    case: 'stream',
+    params: { payload, listener, variants: STREAM_VARIANTS },
+    lines: streamLines(defaultTarget, batchTarget),
+  };
+}
+
+// "Within 10% of its own figure without idle channels".
+const IDLE_SLACK = 1.1; // latency: at most 10% higher
+const IDLE_FLOOR = 0.9; // throughput: at least 90%
+
+const ROWS = [
+  streamRow('stream-int', 'int', 'stream → worker: small integer', 5, 12),
+  streamRow('stream-str16', 'str16', 'stream → worker: 16-char string', 5, 12),
+  streamRow('stream-object', 'object', 'stream → worker: small object', 3, 5),
+  streamRow('stream-u8-1k', 'u8_1k', 'stream → worker: 1 KiB Uint8Array (copied)', 5, 8),
+  streamRow('stream-u8-64k', 'u8_64k', 'stream → worker: 64 KiB Uint8Array (copied)', 4, 4),
+  streamRow('stream-ab-1m', 'ab_1m', 'stream → worker: 1 MiB ArrayBuffer (transferred)', 1, 1),
+  streamRow('stream-object-event', 'object', 'stream → worker: small object, addEventListener', 3, 5, 'addEventListener'),
+  {
+    id: 'fanin',
+    title: 'fan-in: 4 workers → main, small objects',
+    unit: 'msg/s',
+    better: 'higher',
+    case: 'fanin',
+    params: { workers: 4, payload: 'object', variants: STREAM_VARIANTS },
+    lines: streamLines(3, 6),
+  },
+  {
+    id: 'roundtrip',
+    title: 'round trip main ↔ worker',
+    unit: 'µs',
+    better: 'lower',
+    case: 'roundtrip',
+    params: { variants: ['node', 'ringport', 'ringport-spin'] },
+    lines: [
+      { key: 'ringport', base: 'node', mode: 'default', target: 1 },
+      { key: 'ringport-spin', base: 'node', mode: 'spin 50 µs', target: 0.1 },
+    ],
+  },
+  {
+    id: 'receive',
+    title: 'same thread: post + receiveMessageOnPort, small object',
+    unit: 'ns/msg',
+    better: 'lower',
+    case: 'receive',
+    params: { variants: ['node', 'ringport'] },
+    lines: [{ key: 'ringport', base: 'node', mode: 'default', target: null }],
+  },
+  {
+    id: 'create',
+    title: 'new MessageChannel() + close() both ports',
+    unit: 'µs',
+    better: 'lower',
+    case: 'create',
+    params: { variants: ['node', 'ringport'] },
+    lines: [{ key: 'ringport', base: 'node', mode: 'default', target: 1 }],
+  },
+  {
+    id: 'memory',
+    title: 'memory per open channel (10,000 open)',
+    unit: 'B',
+    better: 'lower',
+    case: 'memory',
+    // One process per implementation: RSS must see one library only.
+    isolate: [{ variant: 'node' }, { variant: 'ringport' }],
+    lines: [
+      { key: 'ringport', base: 'node', mode: 'RSS', target: 1 },
+      { key: 'ringport:heap', base: 'node:heap', mode: 'heap+external', target: 1 },
+    ],
+  },
+  {
+    id: 'idle-roundtrip',
+    title: 'round trip, 10,000 idle channels per thread',
+    unit: 'µs',
+    better: 'lower',
+    case: 'idle',
+    // One process per implementation: Node's idle ports would slow ringport's wake-ups too.
+    isolate: [
+      { measure: 'roundtrip', variants: ['node'] },
+      { measure: 'roundtrip', variants: ['ringport', 'ringport-spin'] },
+    ],
+    lines: [
+      { key: 'ringport+idle', base: 'node+idle', mode: 'default', target: null },
+      { key: 'ringport-spin+idle', base: 'node+idle', mode: 'spin 50 µs', target: null },
+      { key: 'ringport+idle', base: 'ringport', mode: 'default', target: IDLE_SLACK, self: true },
+      { key: 'ringport-spin+idle', base: 'ringport-spin', mode: 'spin 50 µs', target: IDLE_SLACK, self: true },
+      { key: 'node+idle', base: 'node', mode: 'Node', target: null, self: true },
+    ],
+  },
+  {
+    id: 'idle-stream',
+    title: 'stream → worker: small object, 10,000 idle channels per thread',
+    unit: 'msg/s',
+    better: 'higher',
+    case: 'idle',
+    isolate: [
+      { measure: 'stream', payload: 'object', variants: ['node'] },
+      { measure: 'stream', payload: 'object', variants: ['ringport', 'ringport-batch'] },
+    ],
+    lines: [
+      { key: 'ringport+idle', base: 'node+idle', mode: 'default', target: null },
+      { key: 'ringport-batch+idle', base: 'node+idle', mode: 'batch', target: null },
+      { key: 'ringport+idle', base: 'ringport', mode: 'default', target: IDLE_FLOOR, self: true },
+      { key: 'ringport-batch+idle', base: 'ringport-batch', mode: 'batch', target: IDLE_FLOOR, self: true },
+      { key: 'node+idle', base: 'node', mode: 'Node', target: null, self: true },
+    ],
+  },
+];
+
+module.exports = { ROWS };
