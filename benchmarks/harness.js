@@ -17,32 +17,33 @@ function secondsSince(start) {
 }
 
 /**
- * Starts benchmarks/worker.js with `ports` ([{ port, role, listener? }]) of
+ * Starts benchmarks/worker.js with `ports` ([{ port, role, listener?, keep? }]) of
  * `variantName` handed over. Resolves once the worker attached them.
  */
 async function startWorker(variantName, ports) {
   const variant = loadVariant(variantName);
   const transferList = [];
-  const specs = ports.map(({ port, role, listener }) => {
+  const specs = ports.map(({ port, role, listener, keep }) => {
     const { value, transfer } = variant.handOff(port);
     transferList.push(...transfer);
-    return { role, listener, handle: value };
+    return { role, listener, keep, handle: value };
   });
   const worker = new Worker(WORKER, { workerData: { variant: variantName, ports: specs }, transferList });
 
   let seq = 0;
   const pending = new Map(); // seq -> resolve
-  const doneWaiters = new Map(); // port index -> resolve
+  const waiters = new Map(); // "type:index" -> resolve
   let ready;
   const readyPromise = new Promise((resolve) => (ready = resolve));
   worker.on('message', (msg) => {
     if (msg.type === 'ready') ready();
     else if (msg.type === 'ok') pending.get(msg.seq)(msg), pending.delete(msg.seq);
-    else if (msg.type === 'done') {
-      const resolve = doneWaiters.get(msg.index);
-      if (resolve === undefined) fail(new Error(`${variantName}: unexpected 'done' from the worker`));
-      doneWaiters.delete(msg.index);
-      resolve(msg.count);
+    else if (msg.type === 'done' || msg.type === 'returned') {
+      const key = `${msg.type}:${msg.index}`;
+      const resolve = waiters.get(key);
+      if (resolve === undefined) fail(new Error(`${variantName}: unexpected '${msg.type}' from the worker`));
+      waiters.delete(key);
+      resolve(msg.type === 'done' ? msg.count : msg.buffers);
     }
   });
   // A failing worker fails the whole case, loudly.
@@ -66,9 +67,12 @@ async function startWorker(variantName, ports) {
     send(cmd) {
       worker.postMessage(cmd);
     },
-    /** Resolves with the count the sink behind port `index` reports at the next sentinel. */
-    nextDone(index = 0) {
-      return new Promise((resolve) => doneWaiters.set(index, resolve));
+    /**
+     * Resolves with what the sink behind port `index` reports at the next
+     * sentinel: 'done' -> the count, 'returned' -> the buffers it kept.
+     */
+    next(type, index = 0) {
+      return new Promise((resolve) => waiters.set(`${type}:${index}`, resolve));
     },
     async terminate() {
       worker.terminating = true;

@@ -87,7 +87,7 @@ function mainTable(results) {
   const rows = [];
   for (const { row, lines, error } of results) {
     if (error) {
-      rows.push([row.title, unitText(row), 'ERROR', '', '', '', '', '', '', error.split('\n')[0]]);
+      rows.push([row.title, unitText(row), 'ERROR (below)', '', '', '', '', '', 'FAIL']);
       continue;
     }
     lines
@@ -151,9 +151,8 @@ function formatReport({ machineText, settings, results }) {
   const idle = idleTable(results);
   if (idle !== null) parts.push('', 'Scale with 10,000 idle channels on each thread (each implementation against itself):', '', idle);
   const failed = results.flatMap((r) => r.lines?.filter((l) => l.pass === false).map((l) => `${r.row.id} (${l.mode})`) ?? []);
-  const errors = results.filter((r) => r.error).map((r) => r.row.id);
   parts.push('', `targets: ${failed.length === 0 ? 'all met' : `missed by ${failed.join(', ')}`}`);
-  if (errors.length > 0) parts.push(`ERRORS in: ${errors.join(', ')}`);
+  for (const r of results.filter((x) => x.error)) parts.push('', `ERROR in ${r.row.id}:`, r.error);
   return parts.join('\n');
 }
 

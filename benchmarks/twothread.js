@@ -25,37 +25,40 @@ async function postChunked(port, count, chunk, valueAt, transfer) {
 /**
  * One-way stream main -> worker. The clock runs from the first post until
  * the worker's count for the sentinel arrives; a count other than n fails.
- * Fresh transferred buffers are allocated before the clock starts, `burst`
- * at a time, and only the time of the bursts in flight is added up.
+ * Transferred buffers come from a pool filled before the first run; the
+ * worker hands them back after each burst, outside the timed region.
  */
 async function setupStream(variantName, kind, listener = 'on') {
   const variant = loadVariant(variantName);
   const spec = payload(kind);
   const { port1, port2 } = variant.newChannel();
-  const thread = await startWorker(variantName, [{ port: port2, role: 'sink', listener }]);
-  const shared = spec.fresh ? null : spec.value();
+  const thread = await startWorker(variantName, [{ port: port2, role: 'sink', listener, keep: Boolean(spec.transfer) }]);
+  const shared = spec.transfer ? null : spec.value();
+  let pool = spec.transfer ? Array.from({ length: spec.burst }, spec.transfer) : null;
+  const bufferSize = pool ? pool[0].byteLength : 0;
 
-  async function burst(n, values) {
-    const done = thread.nextDone();
+  async function burst(n) {
+    const done = thread.next('done');
+    const returned = pool ? thread.next('returned') : null;
     const start = now();
-    if (values) await postChunked(port1, n, spec.chunk, (i) => values[i], true);
+    if (pool) await postChunked(port1, n, spec.chunk, (i) => pool[i], true);
     else await postChunked(port1, n, spec.chunk, () => shared, false);
     port1.postMessage(null);
     const count = await done;
     const took = secondsSince(start);
     if (count !== n) throw new Error(`${variantName}: the worker received ${count} of ${n} messages (${kind})`);
+    if (pool) {
+      const back = await returned;
+      if (back.length !== n || back.some((b) => b.byteLength !== bufferSize)) throw new Error(`${variantName}: transferred buffers came back missing or truncated`);
+      pool = back.concat(pool.slice(n));
+    }
     return took;
   }
 
   async function run(n) {
-    if (!spec.fresh) return burst(n, null);
     let took = 0;
-    for (let left = n; left > 0; ) {
-      const size = Math.min(left, spec.burst);
-      const values = Array.from({ length: size }, spec.fresh);
-      took += await burst(size, values);
-      left -= size;
-    }
+    const size = spec.burst ?? n;
+    for (let left = n; left > 0; left -= size) took += await burst(Math.min(left, size));
     return took;
   }
 

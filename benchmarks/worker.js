@@ -2,6 +2,7 @@
 // The worker side of every two-thread case. workerData names the variant and
 // the ports handed over, each with a role:
 //   sink    counts messages until the `null` sentinel, then reports the count
+//           (with `keep`, it then hands the received buffers back)
 //   echo    posts every message straight back (round trip)
 //   source  on a 'stream' command, posts n messages then the sentinel (fan-in)
 // Control (gc, idle channels, stream start) goes through parentPort, which is
@@ -17,14 +18,21 @@ function reply(msg, extra) {
   parentPort.postMessage({ type: 'ok', seq: msg.seq, ...extra });
 }
 
-function sink(port, index, listener) {
+function sink(port, index, listener, keep) {
   let count = 0;
+  let kept = [];
   const onValue = (value) => {
     if (value === null) {
       parentPort.postMessage({ type: 'done', index, count });
       count = 0;
+      if (keep) {
+        // After 'done', so the main thread has stopped the clock.
+        parentPort.postMessage({ type: 'returned', index, buffers: kept }, kept);
+        kept = [];
+      }
     } else {
       count++;
+      if (keep) kept.push(value);
     }
   };
   if (listener === 'addEventListener') {
@@ -56,7 +64,7 @@ function produce(port, kind, n) {
 
 const ports = workerData.ports.map((spec, index) => {
   const port = variant.takeOver(spec.handle);
-  if (spec.role === 'sink') sink(port, index, spec.listener);
+  if (spec.role === 'sink') sink(port, index, spec.listener, spec.keep);
   else if (spec.role === 'echo') echo(port);
   else if (spec.role !== 'source') throw new Error(`unknown role ${spec.role}`);
   return port;

@@ -271,14 +271,28 @@ function describeError(e, options) {
   const d = new Describer(options);
   const full = d.value(e);
   if (full.t !== 'Error') return { thrownNonError: full };
+  let ctorName;
+  try {
+    ctorName = typeof e.constructor === 'function' ? e.constructor.name : typeof e.constructor;
+  } catch {
+    ctorName = '<constructor getter threw>';
+  }
+  let text;
+  try {
+    text = String(e);
+  } catch {
+    text = '<String() threw>';
+  }
   return {
-    class: full.class,
+    class: ctorName,
     name: full.name,
     code: full.code,
     message: full.message,
     instanceofError: full.instanceofError,
     instanceofDOMException: full.instanceofDOMException,
     isNativeError: full.isNativeError,
+    toString: text,
+    enumerableKeys: Object.keys(e),
   };
 }
 

@@ -190,12 +190,14 @@ scenario('SharedArrayBuffer shared with a worker through a port', [27, 62], asyn
       port.close();
     });
   }, port2);
+  const exited = t.when(w, 'exit', 5000);
   view[0] = 77;
   const got = t.next(port1, 5000);
-  t.logTry('post(sab)', () => port1.postMessage(sab));
+  const posted = t.logTry('post(sab)', () => port1.postMessage(sab));
+  if (posted.threw) return;
   t.log('worker replied', await got);
   t.log('parent sees the worker write', Atomics.load(view, 1));
-  await t.when(w, 'exit');
+  await exited;
 });
 
 scenario('ArrayBuffer transferred to a worker and back', [26, 62], async (t) => {
@@ -208,10 +210,11 @@ scenario('ArrayBuffer transferred to a worker and back', [26, 62], async (t) => 
       port.close();
     });
   }, port2);
+  const exited = t.when(w, 'exit', 5000);
   const ab = new Uint8Array([1, 2, 3]).buffer;
   const got = t.next(port1, 5000);
   port1.postMessage(ab, [ab]);
   t.log('sender byteLength', ab.byteLength);
   t.log('back from worker', await got);
-  await t.when(w, 'exit');
+  await exited;
 });
