@@ -32,7 +32,13 @@ export interface PortHandle {
   /** Leaves the channel now (the port was in a message nobody will read); 'close' follows in the close phase. */
   drop(): void;
   isPeerOf(other: PortHandle): boolean;
+  /** threadId of the thread that owns the peer now, or -1 (in flight, parked, gone). */
+  peerThread(): number;
   readonly side: number;
+  /** Unique per channel for the life of the process. */
+  readonly channelId: number;
+  /** threadId of the thread that gave this port up, or -1 for a port created here. */
+  readonly previousThread: number;
 }
 
 /** Shared-memory layout and protocol constants, from native/ring.h and native/port.h. */
@@ -64,8 +70,10 @@ export interface Layout {
 }
 
 export interface NativeBinding {
-  /** Registers `dispatch`, called as dispatch.call(port, event, argument) inside the port's async context. */
-  init(dispatch: (this: object, event: number, argument: number) => void): void;
+  /** Registers `dispatch`, called as dispatch.call(port, event, argument) inside the port's async context, and this thread's id. */
+  init(dispatch: (this: object, event: number, argument: number) => boolean, threadId: number): void;
+  /** An object shared by every copy of the library loaded in this thread. */
+  shared(): Record<string, unknown>;
   createChannel(initialCapacity: number): [PortHandle, PortHandle];
   /** The port parked under `token`, now attached to this thread; null if there is none. */
   attach(token: number): PortHandle | null;

@@ -3,6 +3,7 @@
 // incoming ring when the native side wakes this thread, dispatching each
 // message the way Node does (nextTicks and microtasks in between).
 import { inspect, types } from 'node:util';
+import { threadId, type Transferable as NodeTransferable } from 'node:worker_threads';
 
 import { layout, native, type PortHandle } from './binding';
 import { Decoder, DecodeError } from './codec/decode';
@@ -30,7 +31,18 @@ import {
 } from './node-internals';
 import { packOptions, resolveOptions, unpackOptions, type DeliveryOptions, type ResolvedOptions } from './options';
 import { AWAKE, Consumer, KIND_CLOSE, Producer, SLEEPING } from './ring';
-import { readPayloadHeader, writePayloadHeader, patchTokens } from './codec/message';
+import { patchTokens, readPayloadHeader, writeForeignTrailer, writePayloadHeader } from './codec/message';
+import {
+  discardForeign,
+  forget,
+  isForeign,
+  portKey,
+  putAll,
+  sendForeign,
+  takeAll,
+  takeForeign,
+  type ForeignRef,
+} from './foreign';
 
 /** A port of a ringport MessageChannel: the API of node:worker_threads' MessagePort. */
 export interface MessagePort extends NodeEventTargetLike {
@@ -249,10 +261,10 @@ function readTransferList(arg: unknown): readonly unknown[] {
 }
 
 /**
- * Whether an ArrayBuffer in a transfer list is skipped (marked with
- * markAsUntransferable, not detachable, or already detached), as Node skips
- * it. Only Node's serializer can see the mark: listing the buffer twice makes
- * it report a duplicate for transferable buffers, without detaching anything.
+ * Whether Node skips an ArrayBuffer of a transfer list (marked with
+ * markAsUntransferable, not detachable, or already detached). Only Node's
+ * serializer sees the mark: listing the buffer twice makes it report a
+ * duplicate for a transferable buffer, without detaching anything.
  */
 function isSkippedBuffer(buffer: ArrayBuffer): boolean {
   try {
@@ -266,18 +278,47 @@ function isSkippedBuffer(buffer: ArrayBuffer): boolean {
 interface TransferPlan {
   ports: PortObject[];
   buffers: ArrayBuffer[];
+  /** Node's own transferables (its MessagePorts, FileHandles, web streams…): Node's serializer moves them. */
+  node: object[];
+}
+
+/**
+ * What Node's serializer thinks of a transfer-list entry ringport does not
+ * know: listing it twice is an error for every transferable and no error for
+ * one it skips, and the check runs before anything is detached.
+ */
+function probeNodeTransferable(entry: object): boolean {
+  try {
+    structuredClone(undefined, { transfer: [entry, entry] as unknown as NodeTransferable[] });
+    return false; // skipped: marked with markAsUntransferable
+  } catch (error) {
+    const message = (error as Error).message ?? '';
+    if ((error as Error).name === 'DataCloneError' && message.startsWith('Transfer list contains duplicate')) return true;
+    throw error; // not transferable, or already detached: Node's own error
+  }
 }
 
 function planTransfer(source: PortObject, entries: readonly unknown[]): TransferPlan {
   const ports: PortObject[] = [];
   const buffers: ArrayBuffer[] = [];
+  const skipped: ArrayBuffer[] = [];
+  const node: object[] = [];
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     if (entry === null || (typeof entry !== 'object' && typeof entry !== 'function')) throw invalidTransferObject();
     if (types.isArrayBuffer(entry)) {
-      if (isSkippedBuffer(entry)) continue;
-      if (buffers.includes(entry)) throw dataCloneError('Transfer list contains duplicate ArrayBuffer');
-      buffers.push(entry);
+      if (buffers.includes(entry)) {
+        // Node skips buffers it cannot detach (marked untransferable, or
+        // already detached) before its duplicate check. Asking it costs an
+        // exception, so only when there is a duplicate.
+        if (isSkippedBuffer(entry)) {
+          buffers.splice(buffers.indexOf(entry), 1);
+          skipped.push(entry);
+          continue;
+        }
+        throw dataCloneError('Transfer list contains duplicate ArrayBuffer');
+      }
+      if (!skipped.includes(entry)) buffers.push(entry);
       continue;
     }
     if (entry === source) throw dataCloneError('Transfer list contains source port');
@@ -287,26 +328,44 @@ function planTransfer(source: PortObject, entries: readonly unknown[]): Transfer
       ports.push(entry);
       continue;
     }
-    if (entry instanceof NodeMessagePort) {
-      throw dataCloneError(
-        "ringport cannot transfer node:worker_threads' own MessagePort objects yet (see README, differences)",
-      );
+    if (!probeNodeTransferable(entry as object)) continue;
+    if (node.includes(entry as object)) {
+      throw dataCloneError(`Transfer list contains duplicate ${(entry as object).constructor?.name ?? 'Object'}`);
     }
-    throw invalidTransferObject();
+    node.push(entry as object);
   }
-  return { ports, buffers };
+  return { ports, buffers, node };
 }
+
+// Transferred ArrayBuffers at least this large move through Node's channel,
+// which hands the memory over without copying; smaller ones are copied
+// through the ring, which is faster for them.
+const MOVE_THRESHOLD = 64 * 1024;
 
 class SendContext implements EncodeContext {
   ports: readonly object[] = NO_PORTS;
+  /** Transferred buffers that move through Node's channel. */
+  moved: ArrayBuffer[] = [];
+  /** Values Node's serializer carries; the encoding refers to them by index. */
+  values: unknown[] = [];
+
   isPort(value: object): boolean {
     return isPort(value);
   }
-  unsupported(value: object): never {
-    throw dataCloneError(
-      `${types.isSharedArrayBuffer(value) ? 'SharedArrayBuffer' : 'This object'} cannot be sent through a ringport ` +
-        'MessagePort yet (see README, differences from node:worker_threads)',
-    );
+  isForeign(value: object): boolean {
+    return isForeign(value);
+  }
+  foreign(value: object): number {
+    return this.values.push(value) - 1;
+  }
+  movedBuffer(buffer: ArrayBuffer): number {
+    if (this.moved.length === 0 || !this.moved.includes(buffer)) return -1;
+    return this.values.push(buffer) - 1;
+  }
+  reset(ports: readonly object[], moved: ArrayBuffer[]): void {
+    this.ports = ports;
+    this.moved = moved;
+    this.values = [];
   }
 }
 
@@ -322,9 +381,17 @@ function takeContext(): SendContext {
   return contexts.pop() ?? new SendContext();
 }
 
-/** Makes transferred ArrayBuffers unusable here, as a transfer does. */
-function detachBuffers(buffers: ArrayBuffer[]): void {
-  for (let i = 0; i < buffers.length; i++) structuredClone(buffers[i], { transfer: [buffers[i]] });
+/**
+ * Makes transferred ArrayBuffers unusable here, as a transfer does. Node's
+ * transfer skips the ones marked with markAsUntransferable, as its
+ * postMessage does. Buffers that moved through Node's channel are already
+ * detached.
+ */
+function detachBuffers(buffers: readonly ArrayBuffer[], moved: readonly ArrayBuffer[]): void {
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i];
+    if (moved.length === 0 || !moved.includes(b)) structuredClone(b, { transfer: [b] });
+  }
 }
 
 /** The ports of a message nobody will read: they close, and their peers see 'close'. */
@@ -338,42 +405,92 @@ function dropPorts(ports: readonly PortObject[]): void {
   }
 }
 
+/** The items of transferred ringport ports that wait in this thread go with them. */
+interface Bundle {
+  p: string;
+  k: string[];
+  e: { values: unknown[]; transfer: unknown[] }[];
+}
+
+function bundlesOf(ports: readonly PortObject[]): { bundles: Bundle[]; transfer: unknown[] } {
+  const bundles: Bundle[] = [];
+  const transfer: unknown[] = [];
+  for (const p of ports) {
+    const handle = p[kState].handle as PortHandle;
+    const key = portKey(handle.channelId, handle.side);
+    const waiting = takeAll(key);
+    if (waiting === null) continue;
+    bundles.push({ p: key, k: waiting.keys, e: waiting.entries });
+    for (const entry of waiting.entries) transfer.push(...entry.transfer);
+  }
+  return { bundles, transfer };
+}
+
 function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean | undefined {
   const port = this as PortObject;
   const st = stateOf(port);
   if (arguments.length === 0) throw missingArgs('Not enough arguments to MessagePort.postMessage');
   const plan = arguments.length > 1 && transfer != null ? planTransfer(port, readTransferList(transfer)) : null;
   const ports = plan === null ? NO_PORTS : plan.ports;
+  let moved = NO_BUFFERS;
+  if (plan !== null && plan.buffers.length > 0) {
+    for (const b of plan.buffers) {
+      if (b.byteLength >= MOVE_THRESHOLD) (moved === NO_BUFFERS ? (moved = []) : moved).push(b);
+    }
+  }
 
   const encoder = takeEncoder();
   const context = takeContext();
-  context.ports = ports;
+  context.reset(ports, moved);
   // Where the message goes: the ring, or nowhere (but it is still serialized,
   // so that errors and detaching happen as in Node).
   const live = !st.detached && Atomics.load(st.ctrl(), st.peerGoneWord) === 0;
   const producer = live ? st.out() : null;
   let tokenOffset: number;
+  let foreignRef: ForeignRef | null = null;
   try {
     if (producer !== null) producer.begin(encoder, context);
     else encoder.begin(SCRATCH, SCRATCH_VIEW, 0, 0, context);
     tokenOffset = writePayloadHeader(encoder, ports.length);
     encoder.writeValue(value);
+    const node = plan === null ? NO_OBJECTS : plan.node;
+    if (context.values.length > 0 || node.length > 0 || (moved.length > 0 && ports.length > 0)) {
+      // Node's serializer carries part of the message: hand it over first, so
+      // that its errors come before anything is detached.
+      const { bundles, transfer: bundled } = bundlesOf(ports);
+      const values = [...context.values, ...node, ...bundles];
+      const nodeTransfer = [...node, ...moved, ...bundled];
+      if (producer === null || ports.some((p) => isPeer(st, p))) {
+        discardForeign(values, nodeTransfer);
+      } else {
+        const handle = st.handle as PortHandle;
+        foreignRef = sendForeign(portKey(handle.channelId, handle.side ^ 1), handle.peerThread(), values, nodeTransfer);
+        writeForeignTrailer(encoder, {
+          ...foreignRef,
+          values: context.values.length,
+          nodePorts: node.length,
+          bundles: bundles.length,
+        });
+      }
+    }
   } catch (error) {
     if (producer !== null) producer.abort();
     encoder.finish();
     encoders.push(encoder);
+    context.reset(NO_PORTS, NO_BUFFERS);
     contexts.push(context);
     throw error;
   }
+  context.reset(NO_PORTS, NO_BUFFERS);
   contexts.push(context);
 
   // Serialized: from here on the transfer happens.
-  if (plan !== null) detachBuffers(plan.buffers);
+  if (plan !== null) detachBuffers(plan.buffers, moved);
   let result: boolean | undefined = true;
   if (producer === null) {
     dropPorts(ports);
     result = st.detached ? undefined : false;
-  } else if (ports.length > 0 && ports.some((p) => (st.handle as PortHandle).isPeerOf(p[kState].handle as PortHandle))) {
+  } else if (ports.length > 0 && ports.some((p) => isPeer(st, p))) {
     // The entangled peer is in the transfer list: Node drops the message, the
     // channel is lost, and says so.
     producer.abort();
@@ -398,6 +515,12 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
   return result;
 }
 
+function isPeer(st: PortState, other: PortObject): boolean {
+  return (st.handle as PortHandle).isPeerOf(other[kState].handle as PortHandle);
+}
+
+const NO_BUFFERS: ArrayBuffer[] = [];
+const NO_OBJECTS: object[] = [];
 const SCRATCH = new Uint8Array(0);
 const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
 
@@ -418,29 +541,52 @@ interface Received {
   ports: MessagePort[];
 }
 
+/** Thrown by readMessage when the part Node's serializer carries has not arrived yet. */
+const NOT_YET = Symbol('not yet');
+
 /** Decodes the record at the consumer's position; the caller pops it. */
-function readMessage(c: Consumer): Received {
+function readMessage(st: PortState, c: Consumer): Received {
   const start = c.pos;
   const end = start + c.size;
   const header = readPayloadHeader(c.u8, c.dv, start, end);
+  const tokens = header.tokens;
+  const valueStart = header.valueStart;
+  const valueEnd = header.valueEnd;
+  let foreign: unknown[] | undefined;
+  let nodePorts: MessagePort[] | undefined;
+  if (header.foreign !== null) {
+    const trailer = header.foreign;
+    const handle = st.handle as PortHandle;
+    const items = takeForeign(portKey(handle.channelId, handle.side), trailer, () => {
+      if (!st.detached && st.handle !== null) st.handle.schedule();
+    });
+    if (items === undefined) throw NOT_YET;
+    foreign = items.slice(0, trailer.values);
+    nodePorts = items
+      .slice(trailer.values, trailer.values + trailer.nodePorts)
+      .filter((v): v is MessagePort => v instanceof NodeMessagePort);
+    for (const bundle of items.slice(trailer.values + trailer.nodePorts) as Bundle[]) putAll(bundle.p, bundle.k, bundle.e);
+  }
   const ports: MessagePort[] = [];
-  for (let i = 0; i < header.tokens.length; i++) {
-    const handle = native.attach(header.tokens[i]);
+  for (let i = 0; i < tokens.length; i++) {
+    const handle = native.attach(tokens[i]);
     if (handle !== null) ports.push(createPort(handle, null));
   }
-  if (ports.length !== header.tokens.length) {
+  if (ports.length !== tokens.length) {
     closeAll(ports);
     throw new DecodeError('Unable to deserialize cloned data.');
   }
   try {
-    return { value: decoder.decode(c.u8, c.dv, header.valueStart, end, ports), ports };
+    const value = decoder.decode(c.u8, c.dv, valueStart, valueEnd, ports, foreign);
+    if (nodePorts !== undefined && nodePorts.length > 0) ports.push(...nodePorts);
+    return { value, ports };
   } catch (error) {
     closeAll(ports);
     throw error;
   }
 }
 
-function closeAll(ports: MessagePort[]): void {
+function closeAll(ports: readonly MessagePort[]): void {
   for (const p of ports) p.close();
 }
 
@@ -515,8 +661,9 @@ function drain(port: PortObject, st: PortState): boolean {
       st.budget--;
       let received: Received;
       try {
-        received = readMessage(c);
+        received = readMessage(st, c);
       } catch (error) {
+        if (error === NOT_YET) return false; // woken when it arrives
         c.pop();
         emitMessageError(port, error);
         (st.handle as PortHandle).schedule();
@@ -555,7 +702,7 @@ function onNative(this: PortObject, event: number, argument: number): boolean {
 
 native.init(function dispatchNative(this: object, event: number, argument: number): boolean {
   return (this as Record<symbol, (event: number, argument: number) => boolean>)[kOnNative](event, argument);
-});
+}, threadId);
 
 // ---- lifecycle ----------------------------------------------------------------
 
@@ -577,6 +724,7 @@ function emitClose(port: PortObject, st: PortState): void {
   st.closed = true;
   st.started = false;
   st.releaseViews();
+  if (st.handle !== null && !st.transferred) forget(portKey(st.handle.channelId, st.handle.side));
   st.handle = null;
   if (st.refed) {
     st.refed = false;
@@ -689,10 +837,14 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
   }
   let received: Received;
   try {
-    received = readMessage(c);
-  } finally {
+    received = readMessage(st, c);
+  } catch (error) {
+    // Not arrived yet from another thread: nothing can be taken synchronously.
+    if (error === NOT_YET) return undefined;
     c.pop();
+    throw error;
   }
+  c.pop();
   if (c.peek() === 0 && !sleep(st, c)) (st.handle as PortHandle).schedule();
   return { message: received.value };
 }

@@ -62,7 +62,10 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
             InstanceMethod<&PortHandle::Close>("close"),
             InstanceMethod<&PortHandle::Drop>("drop"),
             InstanceMethod<&PortHandle::IsPeerOf>("isPeerOf"),
+            InstanceMethod<&PortHandle::PeerThread>("peerThread"),
             InstanceAccessor<&PortHandle::Side>("side"),
+            InstanceAccessor<&PortHandle::ChannelId>("channelId"),
+            InstanceAccessor<&PortHandle::PreviousThread>("previousThread"),
         });
   }
 
@@ -85,6 +88,15 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
   }
 
  private:
+  // The endpoint, if this thread still holds its end of the channel.
+  PortEndpoint* InChannel(const Napi::CallbackInfo& info) {
+    if (!endpoint_->in_channel()) {
+      throw Napi::Error::New(info.Env(), "ringport: port is not attached");
+    }
+    return endpoint_;
+  }
+
+  // The endpoint, if it is attached and not closing.
   PortEndpoint* Attached(const Napi::CallbackInfo& info) {
     if (!endpoint_->attached()) {
       throw Napi::Error::New(info.Env(), "ringport: port is not attached");
@@ -116,14 +128,14 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
 
   // Producer: the current segment of the outgoing ring.
   Napi::Value Outgoing(const Napi::CallbackInfo& info) {
-    PortEndpoint* ep = Attached(info);
+    PortEndpoint* ep = InChannel(info);
     return SegmentView(info.Env(),
                        ep->channel()->outgoing(ep->side()).producer_segment());
   }
 
   // Consumer: the current segment of the incoming ring.
   Napi::Value Incoming(const Napi::CallbackInfo& info) {
-    PortEndpoint* ep = Attached(info);
+    PortEndpoint* ep = InChannel(info);
     return SegmentView(info.Env(),
                        ep->channel()->incoming(ep->side()).consumer_segment());
   }
@@ -131,7 +143,7 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
   // Producer: (oldView, capacity) -> view of a new segment, linked behind a
   // kNext marker. Grows, or shrinks once a burst has drained.
   Napi::Value SwitchOutgoing(const Napi::CallbackInfo& info) {
-    PortEndpoint* ep = Attached(info);
+    PortEndpoint* ep = InChannel(info);
     ReleaseView(info[0]);
     const uint32_t capacity = info[1].As<Napi::Number>().Uint32Value();
     Ring& ring = ep->channel()->outgoing(ep->side());
@@ -144,7 +156,7 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
 
   // Consumer, at a kNext marker: (oldView) -> view of the next segment.
   Napi::Value AdvanceIncoming(const Napi::CallbackInfo& info) {
-    PortEndpoint* ep = Attached(info);
+    PortEndpoint* ep = InChannel(info);
     ReleaseView(info[0]);
     Ring& ring = ep->channel()->incoming(ep->side());
     return SegmentView(info.Env(), ring.AdvanceSegment());
@@ -219,8 +231,8 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
     const int side = ep->side();
     channel->Ref();
     ep->CloseTransferred();  // detached from the channel from here on
-    const uint64_t token =
-        TransferRegistry::Get().Park(channel, side, carrier, carrier_side);
+    const uint64_t token = TransferRegistry::Get().Park(
+        channel, side, carrier, carrier_side, ep->thread());
     if (token == 0) channel->Leave(side);  // nobody will read the message
     channel->Unref();
     return token;
@@ -256,16 +268,46 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
     return Napi::Number::New(info.Env(), endpoint_->side());
   }
 
+  Napi::Value ChannelId(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(),
+                             static_cast<double>(endpoint_->channel()->id()));
+  }
+
+  // The threadId of the thread that gave this port up (detach or transfer),
+  // or -1 for a port created here.
+  Napi::Value PreviousThread(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), previous_thread_);
+  }
+
+  // The threadId of the thread that owns the peer now, or -1 if none does.
+  Napi::Value PeerThread(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(
+        info.Env(), endpoint_->channel()->OwnerThread(endpoint_->side() ^ 1));
+  }
+
+ public:
+  int32_t previous_thread_ = -1;
+
+ private:
   PortEndpoint* endpoint_ = nullptr;
 };
 
+// init(dispatch, threadId): registers the dispatch function and this
+// thread's id.
 Napi::Value Init(const Napi::CallbackInfo& info) {
   AddonData* data = info.Env().GetInstanceData<AddonData>();
-  if (!info[0].IsFunction()) {
-    throw Napi::TypeError::New(info.Env(), "ringport: init(dispatch)");
+  if (!info[0].IsFunction() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), "ringport: init(dispatch, threadId)");
   }
   data->env->set_dispatch(info[0]);
+  data->env->set_thread_id(info[1].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
+}
+
+// The per-thread object shared by every copy of the library in this thread.
+Napi::Value Shared(const Napi::CallbackInfo& info) {
+  return Napi::Value(info.Env(),
+                     info.Env().GetInstanceData<AddonData>()->env->shared());
 }
 
 // (initialCapacity) -> [handle1, handle2], both attached to this thread.
@@ -292,11 +334,15 @@ Napi::Value Attach(const Napi::CallbackInfo& info) {
   if (!(value >= 1 && value <= 9007199254740991.0)) return env.Null();
   Channel* channel;
   int side;
+  int32_t parked_by;
   if (!TransferRegistry::Get().Take(static_cast<uint64_t>(value), &channel,
-                                    &side)) {
+                                    &side, &parked_by)) {
     return env.Null();
   }
-  return PortHandle::New(env, new PortEndpoint(data->env, channel, side));
+  Napi::Object handle =
+      PortHandle::New(env, new PortEndpoint(data->env, channel, side));
+  PortHandle::Unwrap(handle)->previous_thread_ = parked_by;
+  return handle;
 }
 
 // ref()/unref(): this thread's wake-up handle keeps the event loop alive
@@ -348,6 +394,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData{e, Napi::Persistent(PortHandle::Define(env))};
   env.SetInstanceData<AddonData>(data);
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
+  exports.Set("shared", Napi::Function::New<Shared>(env, "shared"));
   exports.Set("createChannel",
               Napi::Function::New<CreateChannel>(env, "createChannel"));
   exports.Set("attach", Napi::Function::New<Attach>(env, "attach"));

@@ -5,7 +5,7 @@
 namespace ringport {
 
 PortEndpoint::PortEndpoint(Env* env, Channel* channel, int side)
-    : env_(env), channel_(channel), side_(side) {
+    : env_(env), channel_(channel), side_(side), thread_(env->thread_id()) {
   channel_->Attach(side_, this);
   env_->Track(this);
 }

@@ -37,12 +37,19 @@ class PortEndpoint final : public Endpoint {
 
   // Any thread, channel mutex held (Endpoint).
   void Wake(uint32_t reasons) override;
+  int32_t thread() const override { return thread_; }
 
   Channel* channel() const { return channel_; }
   int side() const { return side_; }
 
   // ---- JS thread of the owning environment ----
   bool attached() const { return state_ == State::kAttached; }
+  // Still this thread's end of the channel: attached, or closing but not yet
+  // left (a port delivers the rest of its batch after close(), as Node's).
+  bool in_channel() const {
+    return state_ == State::kAttached ||
+           (state_ == State::kClosing && leave_on_close_);
+  }
   // Makes `port` this endpoint's async resource (type MESSAGEPORT) and keeps
   // it alive until the port closes, as Node keeps open ports alive.
   napi_status Bind(napi_value port);
@@ -73,6 +80,7 @@ class PortEndpoint final : public Endpoint {
   Env* env_;  // null after teardown
   Channel* const channel_;
   const int side_;
+  const int32_t thread_;  // the owning environment's JavaScript threadId
 
   // JS thread only.
   State state_ = State::kAttached;

@@ -58,6 +58,18 @@ napi_value Env::dispatch() const {
   return fn;
 }
 
+napi_value Env::shared() {
+  napi_value object = nullptr;
+  if (shared_ != nullptr) {
+    napi_get_reference_value(env_, shared_, &object);
+    return object;
+  }
+  if (napi_create_object(env_, &object) == napi_ok) {
+    napi_create_reference(env_, object, 1, &shared_);
+  }
+  return object;
+}
+
 void Env::OnAsync(void* data) {
   Env* self = static_cast<Env*>(data);
   std::vector<PortEndpoint*> batch;
@@ -87,9 +99,11 @@ void Env::OnTeardown(napi_async_cleanup_hook_handle, void* data) {
     batch.swap(self->ready_);
   }
   for (PortEndpoint* endpoint : batch) endpoint->Unref();
-  if (self->dispatch_ != nullptr) {
-    napi_delete_reference(self->env_, self->dispatch_);
-    self->dispatch_ = nullptr;
+  for (napi_ref* ref : {&self->dispatch_, &self->shared_}) {
+    if (*ref != nullptr) {
+      napi_delete_reference(self->env_, *ref);
+      *ref = nullptr;
+    }
   }
   self->async_->Close(OnAsyncClosed, self);
 }

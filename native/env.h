@@ -48,6 +48,14 @@ class Env {
   void set_dispatch(napi_value fn);
   napi_value dispatch() const;
 
+  // This environment's JavaScript threadId (worker_threads.threadId).
+  int32_t thread_id() const { return thread_id_; }
+  void set_thread_id(int32_t id) { thread_id_ = id; }
+
+  // JS thread. One object per environment for state that every copy of the
+  // JavaScript library loaded in this thread must share.
+  napi_value shared();
+
  private:
   explicit Env(napi_env env);
   ~Env();
@@ -61,6 +69,8 @@ class Env {
   AsyncHandle* async_ = nullptr;
   napi_async_cleanup_hook_handle cleanup_ = nullptr;
   napi_ref dispatch_ = nullptr;
+  napi_ref shared_ = nullptr;
+  int32_t thread_id_ = -1;
   bool alive_ = true;
   int32_t refs_ = 0;  // JS thread only
 

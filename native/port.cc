@@ -8,8 +8,14 @@ Channel* Channel::Create(uint32_t initial_capacity) {
   return new Channel(initial_capacity);
 }
 
+namespace {
+// relaxed: ids only need to be distinct.
+std::atomic<uint64_t> next_channel_id{1};
+}  // namespace
+
 Channel::Channel(uint32_t initial_capacity)
-    : rings_{Ring(initial_capacity), Ring(initial_capacity)} {
+    : id_(next_channel_id.fetch_add(1, std::memory_order_relaxed)),
+      rings_{Ring(initial_capacity), Ring(initial_capacity)} {
   for (uint32_t i = 0; i < ControlLayout::kBytes / 4; i++) {
     new (&Word(i)) std::atomic<uint32_t>(0);
   }
@@ -19,9 +25,18 @@ Channel::Channel(uint32_t initial_capacity)
     // relaxed: the channel is not shared yet.
     consumer_state(side).store(kSleeping, std::memory_order_relaxed);
   }
+#ifdef RINGPORT_TEST_HOOKS
+  // relaxed: a statistic; tests read it after the threads have joined.
+  test_live_channels.fetch_add(1, std::memory_order_relaxed);
+#endif
 }
 
-Channel::~Channel() = default;
+Channel::~Channel() {
+#ifdef RINGPORT_TEST_HOOKS
+  // relaxed: a statistic; tests read it after the threads have joined.
+  test_live_channels.fetch_sub(1, std::memory_order_relaxed);
+#endif
+}
 
 void Channel::WakeConsumer(int side, uint32_t reasons) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -29,6 +44,11 @@ void Channel::WakeConsumer(int side, uint32_t reasons) {
 }
 
 void Channel::Notify(int side, uint32_t reasons) { WakeConsumer(side, reasons); }
+
+int32_t Channel::OwnerThread(int side) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return endpoints_[side] != nullptr ? endpoints_[side]->thread() : -1;
+}
 
 void Channel::Attach(int side, Endpoint* endpoint) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -135,14 +155,15 @@ TransferRegistry::TransferRegistry() {
 }
 
 uint64_t TransferRegistry::Park(Channel* channel, int side, Channel* carrier,
-                                int carrier_side) {
+                                int carrier_side, int32_t parked_by) {
   uint64_t token;
   channel->Ref();
   if (carrier != nullptr) carrier->Ref();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     token = next_token_++;
-    entries_.emplace(token, Entry{channel, side, carrier, carrier_side});
+    entries_.emplace(token,
+                     Entry{channel, side, carrier, carrier_side, parked_by});
   }
   if (carrier != nullptr && !carrier->AddCarried(carrier_side, token)) {
     // The carrier's reader is gone: the message will never be read.
@@ -154,7 +175,8 @@ uint64_t TransferRegistry::Park(Channel* channel, int side, Channel* carrier,
   return token;
 }
 
-bool TransferRegistry::Take(uint64_t token, Channel** channel, int* side) {
+bool TransferRegistry::Take(uint64_t token, Channel** channel, int* side,
+                            int32_t* parked_by) {
   Entry entry;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -169,6 +191,7 @@ bool TransferRegistry::Take(uint64_t token, Channel** channel, int* side) {
   }
   *channel = entry.channel;
   *side = entry.side;
+  if (parked_by != nullptr) *parked_by = entry.parked_by;
   return true;
 }
 

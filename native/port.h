@@ -73,7 +73,14 @@ class Endpoint {
   // Any thread, called with the channel mutex held: must not block and must
   // not call back into the channel.
   virtual void Wake(uint32_t reasons) = 0;
+  // Any thread, channel mutex held: the JavaScript threadId of the owner.
+  virtual int32_t thread() const = 0;
 };
+
+#ifdef RINGPORT_TEST_HOOKS
+// Test builds only (native/test): the number of live channels, to find leaks.
+inline std::atomic<int64_t> test_live_channels{0};
+#endif
 
 class Channel {
  public:
@@ -92,6 +99,13 @@ class Channel {
     // acq_rel: all uses of the channel happen before its destruction.
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
+
+  // Unique for the life of the process, below 2^53.
+  uint64_t id() const { return id_; }
+
+  // Any thread: the JavaScript threadId of the thread that owns `side`, or -1
+  // while nobody does (in flight, parked behind a handle, or gone).
+  int32_t OwnerThread(int side);
 
   // The ring `side` consumes, and the one it produces.
   Ring& incoming(int side) { return rings_[side]; }
@@ -146,6 +160,7 @@ class Channel {
   void WakeIfSleeping(int side);
 
   std::atomic<int32_t> refs_{1};
+  const uint64_t id_;
   Ring rings_[2];
   alignas(kCacheLine) uint8_t control_[ControlLayout::kBytes];
 
@@ -166,12 +181,15 @@ class TransferRegistry {
   // Parks `side` of `channel` (takes a reference). `carrier`, if not null, is
   // the channel whose ring carries the message (`carrier_side` consumes it);
   // the entry is then dropped (and the port closed) if that ring is
-  // discarded unread. Returns the token, or 0 if the carrier side has left.
-  uint64_t Park(Channel* channel, int side, Channel* carrier, int carrier_side);
+  // discarded unread. `parked_by` is the threadId of the thread giving the
+  // port up. Returns the token, or 0 if the carrier side has left.
+  uint64_t Park(Channel* channel, int side, Channel* carrier, int carrier_side,
+                int32_t parked_by);
 
   // Takes the entry out. On success the caller owns `*channel`'s reference
-  // and the side's producer role.
-  bool Take(uint64_t token, Channel** channel, int* side);
+  // and the side's producer role; `*parked_by` says who gave it up.
+  bool Take(uint64_t token, Channel** channel, int* side,
+            int32_t* parked_by = nullptr);
 
   // Closes a parked side (its carrier was discarded). Any thread.
   void CloseParked(uint64_t token);
@@ -182,6 +200,7 @@ class TransferRegistry {
     int side;
     Channel* carrier;  // referenced while the entry lives, or null
     int carrier_side;
+    int32_t parked_by;
   };
   std::mutex mutex_;
   std::unordered_map<uint64_t, Entry> entries_;

@@ -23,7 +23,7 @@ export class DecodeError extends Error {
   }
 }
 
-type ViewConstructor = new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => ArrayBufferView;
+type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => ArrayBufferView;
 
 const VIEW_CONSTRUCTORS: readonly ViewConstructor[] = [
   Int8Array,
@@ -51,6 +51,7 @@ const ERROR_CONSTRUCTORS: readonly ErrorConstructor[] = [
 ];
 
 const PENDING = Symbol('pending');
+const NO_VALUES: readonly never[] = [];
 
 // ES2024 resizable buffers (V8 has them; this TypeScript lib does not type them).
 const ResizableArrayBuffer = ArrayBuffer as unknown as new (
@@ -70,15 +71,24 @@ export class Decoder {
   private objects: unknown[] = [];
   private objectCount = 0;
   private ports: readonly object[] = [];
+  private foreign: readonly unknown[] = [];
   private depth = 0;
 
-  /** Decodes the value in u8[start, end); `ports` resolves Port tags. */
-  decode(u8: Uint8Array, dv: DataView, start: number, end: number, ports: readonly object[]): unknown {
+  /** Decodes the value in u8[start, end); `ports` and `foreign` resolve Port and Foreign tags. */
+  decode(
+    u8: Uint8Array,
+    dv: DataView,
+    start: number,
+    end: number,
+    ports: readonly object[],
+    foreign: readonly unknown[] = NO_VALUES,
+  ): unknown {
     this.u8 = u8;
     this.dv = dv;
     this.pos = start;
     this.end = end;
     this.ports = ports;
+    this.foreign = foreign;
     this.objectCount = 0;
     this.depth = 0;
     try {
@@ -93,7 +103,8 @@ export class Decoder {
       const objects = this.objects;
       for (let i = 0; i < this.objectCount; i++) objects[i] = undefined;
       this.objectCount = 0;
-      this.ports = [];
+      this.ports = NO_VALUES;
+      this.foreign = NO_VALUES;
     }
   }
 
@@ -271,6 +282,13 @@ export class Decoder {
         this.newId(value);
         break;
       }
+      case Tag.Foreign: {
+        const index = this.readVarint();
+        if (index >= this.foreign.length) corrupt();
+        value = this.foreign[index];
+        this.newId(value);
+        break;
+      }
       default:
         corrupt();
     }
@@ -381,7 +399,7 @@ export class Decoder {
     const length = this.readVarint();
     if (kind > ViewKind.DataView || flags & ~ViewFlags.LengthTracking) corrupt();
     const buffer = this.readValue();
-    if (!types.isArrayBuffer(buffer)) corrupt();
+    if (!types.isArrayBuffer(buffer) && !types.isSharedArrayBuffer(buffer)) corrupt();
     const Constructor = VIEW_CONSTRUCTORS[kind];
     const view =
       flags & ViewFlags.LengthTracking

@@ -47,11 +47,12 @@ export interface EncodeContext {
   readonly ports: readonly object[];
   /** Whether `value` is a ringport MessagePort. */
   isPort(value: object): boolean;
-  /**
-   * A value the ring cannot carry (SharedArrayBuffer, WebAssembly objects,
-   * Node host objects): throws the error Node would give for it.
-   */
-  unsupported(value: object): never;
+  /** Whether only Node's serializer can carry `value` (SharedArrayBuffer, WebAssembly, Node host objects). */
+  isForeign(value: object): boolean;
+  /** Adds a value Node's serializer carries beside the ring; returns its index. */
+  foreign(value: object): number;
+  /** For a transferred ArrayBuffer Node moves without copying: its foreign index; -1 to copy it through the ring. */
+  movedBuffer(buffer: ArrayBuffer): number;
 }
 
 const VIEW_KINDS: Record<string, ViewKind> = {
@@ -113,12 +114,6 @@ function uncloneable(value: object): boolean {
   return false;
 }
 
-const wasm = (globalThis as unknown as { WebAssembly?: { Module: Function; Memory: Function } }).WebAssembly;
-
-function isWebAssemblyObject(value: object): boolean {
-  return wasm !== undefined && (value instanceof wasm.Module || value instanceof wasm.Memory);
-}
-
 function cannotClone(value: unknown): Error {
   return dataCloneError(`${describe(value)} could not be cloned.`);
 }
@@ -134,9 +129,11 @@ const EMPTY_VIEW = new DataView(EMPTY.buffer);
 const NO_CONTEXT: EncodeContext = {
   ports: [],
   isPort: () => false,
-  unsupported(value: object): never {
+  isForeign: () => false,
+  foreign(value: object): never {
     throw cannotClone(value);
   },
+  movedBuffer: () => -1,
 };
 
 /**
@@ -525,8 +522,9 @@ export class Encoder {
       if (index < 0) throw missingTransferable();
       this.writeByte(Tag.Port);
       this.writeVarint(index);
-    } else if (types.isSharedArrayBuffer(object) || isWebAssemblyObject(object)) {
-      this.context.unsupported(object);
+    } else if (this.context.isForeign(object)) {
+      this.writeByte(Tag.Foreign);
+      this.writeVarint(this.context.foreign(object));
     } else if (uncloneable(object)) {
       throw cannotClone(object);
     } else {
@@ -581,6 +579,12 @@ export class Encoder {
   }
 
   private writeArrayBuffer(buffer: ArrayBuffer): void {
+    const moved = this.context.movedBuffer(buffer);
+    if (moved >= 0) {
+      this.writeByte(Tag.Foreign);
+      this.writeVarint(moved);
+      return;
+    }
     const n = arrayBufferByteLength.call(buffer);
     if (n === 0 && isDetached(buffer)) {
       throw dataCloneError('An ArrayBuffer is detached and could not be cloned.');

@@ -3,6 +3,9 @@
 //   u8 flags
 //   varint portCount, then portCount f64 tokens (TransferRegistry, native)
 //   value
+//   if flags & HasForeign, a trailer (FOREIGN_TRAILER bytes): f64 origin,
+//   f64 seq, f64 destination (where the values Node's serializer carries
+//   are: foreign.ts), u32 value count, u32 Node-port count, u32 bundle count
 //
 // A value is a tag byte and its body; numbers are little-endian; varints are
 // unsigned LEB128. Every object gets the next id in the order it is first
@@ -38,6 +41,7 @@ export const enum Tag {
   Ref = 26, // varint id
   Port = 27, // varint index in the message's port table
   End = 28,
+  Foreign = 29, // varint index in the message's foreign values (foreign.ts)
 }
 
 export const enum ViewKind {
@@ -78,4 +82,7 @@ export const enum ErrorField {
 
 export const enum PayloadFlags {
   None = 0,
+  HasForeign = 1,
 }
+
+export const FOREIGN_TRAILER = 36;

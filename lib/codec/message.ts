@@ -1,8 +1,9 @@
 // The envelope of a message payload (format.ts): flags, the transferred
-// ports' registry tokens, then the value.
+// ports' registry tokens, the value, and, when Node's serializer carries part
+// of the message, a trailer saying where that part is (foreign.ts).
 import { DecodeError } from './decode';
 import type { Encoder } from './encode';
-import { PayloadFlags } from './format';
+import { FOREIGN_TRAILER, PayloadFlags } from './format';
 
 /** Writes the envelope; returns where the token slots are, to be filled by patchTokens. */
 export function writePayloadHeader(encoder: Encoder, portCount: number): number {
@@ -17,22 +18,56 @@ export function patchTokens(encoder: Encoder, offset: number, tokens: readonly n
   for (let i = 0; i < tokens.length; i++) encoder.dv.setFloat64(at + 8 * i, tokens[i], true);
 }
 
+/** Where the part Node's serializer carries is, and how it is laid out. */
+export interface ForeignTrailer {
+  origin: number;
+  seq: number;
+  destination: number;
+  /** Values the encoding refers to by index. */
+  values: number;
+  /** Node MessagePorts of the transfer list that follow them. */
+  nodePorts: number;
+  /** Waiting items of transferred ringport ports that follow those. */
+  bundles: number;
+}
+
+/** Appends the trailer and flags the payload as having one. */
+export function writeForeignTrailer(encoder: Encoder, trailer: ForeignTrailer): void {
+  const at = encoder.reserve(FOREIGN_TRAILER) + encoder.start;
+  const dv = encoder.dv;
+  dv.setFloat64(at, trailer.origin, true);
+  dv.setFloat64(at + 8, trailer.seq, true);
+  dv.setFloat64(at + 16, trailer.destination, true);
+  dv.setUint32(at + 24, trailer.values, true);
+  dv.setUint32(at + 28, trailer.nodePorts, true);
+  dv.setUint32(at + 32, trailer.bundles, true);
+  encoder.u8[encoder.start] |= PayloadFlags.HasForeign;
+}
+
 export interface PayloadHeader {
   tokens: number[];
   valueStart: number;
+  valueEnd: number;
+  foreign: ForeignTrailer | null;
 }
 
 const NO_TOKENS: number[] = [];
-const header: PayloadHeader = { tokens: NO_TOKENS, valueStart: 0 };
+const header: PayloadHeader = { tokens: NO_TOKENS, valueStart: 0, valueEnd: 0, foreign: null };
+
+function corrupt(): never {
+  throw new DecodeError('Unable to deserialize cloned data.');
+}
 
 /** Reads the envelope of the payload in [start, end). The result is reused by the next call. */
 export function readPayloadHeader(u8: Uint8Array, dv: DataView, start: number, end: number): PayloadHeader {
-  if (end - start < 2 || u8[start] !== PayloadFlags.None) throw new DecodeError('Unable to deserialize cloned data.');
+  if (end - start < 2) corrupt();
+  const flags = u8[start];
+  if (flags & ~PayloadFlags.HasForeign) corrupt();
   let p = start + 1;
   let count = 0;
   let shift = 0;
   for (;;) {
-    if (p >= end || shift > 21) throw new DecodeError('Unable to deserialize cloned data.');
+    if (p >= end || shift > 21) corrupt();
     const b = u8[p++];
     count |= (b & 0x7f) << shift;
     if (b < 0x80) break;
@@ -41,12 +76,27 @@ export function readPayloadHeader(u8: Uint8Array, dv: DataView, start: number, e
   if (count === 0) {
     header.tokens = NO_TOKENS;
   } else {
-    if (count > (end - p) / 8) throw new DecodeError('Unable to deserialize cloned data.');
+    if (count > (end - p) / 8) corrupt();
     const tokens = new Array<number>(count);
     for (let i = 0; i < count; i++) tokens[i] = dv.getFloat64(p + 8 * i, true);
     header.tokens = tokens;
     p += 8 * count;
   }
   header.valueStart = p;
+  header.valueEnd = end;
+  header.foreign = null;
+  if (flags & PayloadFlags.HasForeign) {
+    if (end - p < FOREIGN_TRAILER) corrupt();
+    const at = end - FOREIGN_TRAILER;
+    header.valueEnd = at;
+    header.foreign = {
+      origin: dv.getFloat64(at, true),
+      seq: dv.getFloat64(at + 8, true),
+      destination: dv.getFloat64(at + 16, true),
+      values: dv.getUint32(at + 24, true),
+      nodePorts: dv.getUint32(at + 28, true),
+      bundles: dv.getUint32(at + 32, true),
+    };
+  }
   return header;
 }

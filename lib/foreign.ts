@@ -1,0 +1,305 @@
+// Values only Node's own MessageChannel can carry — SharedArrayBuffers,
+// WebAssembly objects, Node's MessagePorts and host objects (Blob, KeyObject,
+// FileHandle, streams…), and large transferred ArrayBuffers, which Node moves
+// without copying — travel beside the ring: the ring record says where to
+// find them, and Node's serializer carries them with Node's semantics.
+//
+// Where they go:
+// - same thread: structuredClone() (Node's serializer, in-process) into a
+//   per-thread stash;
+// - another thread: a Node MessagePort "link" per pair of threads, set up
+//   once with postMessageToThread(); items are enqueued on the link before
+//   the ring record is published, so the reader finds them synchronously;
+// - a reader that is in flight (its port is being transferred): the sender
+//   keeps them and serves them on request.
+// A port that moves through a ringport port takes its waiting items along; a
+// port that moves through detachPort() leaves them with the old owner, who
+// serves them on request. Items are keyed by (origin thread, sequence).
+import { Blob } from 'node:buffer';
+import { ReadableStream } from 'node:stream/web';
+import { types } from 'node:util';
+import * as wt from 'node:worker_threads';
+
+import { native } from './binding';
+import { NodeMessagePort } from './node-internals';
+
+const THREAD = wt.threadId;
+const MARK = 'ringport:side';
+
+/** Where the items of one message are. */
+export interface ForeignRef {
+  /** Thread that sent them. */
+  origin: number;
+  /** Its sequence number for them. */
+  seq: number;
+  /** Thread they were delivered to (the reader's owner then, or the origin when it had none). */
+  destination: number;
+}
+
+interface Entry {
+  values: unknown[];
+  transfer: unknown[];
+}
+
+/** An entry on a link: the items of message (o, s) for port p. */
+interface ItemsMessage {
+  o: number;
+  s: number;
+  p: string;
+  v?: unknown[];
+  t?: unknown[];
+  missing?: true;
+}
+
+interface LinkOffer {
+  [MARK]: 'link';
+  from: number;
+  port: wt.MessagePort;
+}
+
+interface Request {
+  [MARK]: 'request';
+  from: number;
+  o: number;
+  s: number;
+  p: string;
+}
+
+/** Per-thread state, shared by every copy of the library loaded in the thread. */
+interface Hub {
+  nextSeq: number;
+  /** Node ports linking this thread with another: send on the first, read all. */
+  links: Map<number, wt.MessagePort[]>;
+  /** Items by reading port key, then by item key; null marks items that cannot be had. */
+  stash: Map<string, Map<string, Entry | null>>;
+  /** Item keys asked from another thread and not answered yet. */
+  requested: Set<string>;
+  /** Called when something arrives that a waiting port may need. */
+  waiting: Set<() => void>;
+}
+
+const shared = native.shared();
+const hub: Hub =
+  (shared.foreignHub as Hub | undefined) ??
+  (shared.foreignHub = {
+    nextSeq: 1,
+    links: new Map(),
+    stash: new Map(),
+    requested: new Set(),
+    waiting: new Set(),
+  } satisfies Hub);
+if (shared.foreignListener === undefined) {
+  shared.foreignListener = true;
+  process.on('workerMessage', onWorkerMessage);
+}
+
+function itemKey(origin: number, seq: number): string {
+  return `${origin}:${seq}`;
+}
+
+/** The key of the port that reads a channel side. */
+export function portKey(channelId: number, side: number): string {
+  return `${channelId}:${side}`;
+}
+
+function put(port: string, key: string, entry: Entry | null): void {
+  let items = hub.stash.get(port);
+  if (items === undefined) hub.stash.set(port, (items = new Map()));
+  items.set(key, entry);
+}
+
+function notify(): void {
+  if (hub.waiting.size === 0) return;
+  const callbacks = [...hub.waiting];
+  hub.waiting.clear();
+  for (const callback of callbacks) callback();
+}
+
+function link(thread: number): wt.MessagePort {
+  const existing = hub.links.get(thread);
+  if (existing !== undefined) return existing[0];
+  const { port1, port2 } = new wt.MessageChannel();
+  hub.links.set(thread, [port1]);
+  // The far end travels with everything posted on port1 meanwhile.
+  const offer: LinkOffer = { [MARK]: 'link', from: THREAD, port: port2 };
+  wt.postMessageToThread(thread, offer, [port2]).catch(() => {
+    // The thread is gone: so is whatever was waiting for these items.
+    hub.links.delete(thread);
+    port1.close();
+  });
+  return port1;
+}
+
+/**
+ * Reads link messages into the stash until `port` has `key` (or, with no
+ * key, until the links are empty). Links are FIFO and the reader asks in
+ * ring order, so this usually reads exactly one message: reading further
+ * would keep many large buffers alive at once.
+ */
+function readLinks(port?: string, key?: string): void {
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const ports of hub.links.values()) {
+      for (const link of ports) {
+        const got = wt.receiveMessageOnPort(link);
+        if (got === undefined) continue;
+        progress = true;
+        const m = got.message as ItemsMessage;
+        const k = itemKey(m.o, m.s);
+        put(m.p, k, m.missing ? null : { values: m.v as unknown[], transfer: m.t as unknown[] });
+        hub.requested.delete(k);
+        if (m.p === port && k === key) return;
+      }
+    }
+  }
+}
+
+function onWorkerMessage(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const message = value as Partial<LinkOffer & Request>;
+  if (message[MARK] === 'link') {
+    const offer = message as LinkOffer;
+    const ports = hub.links.get(offer.from);
+    if (ports === undefined) hub.links.set(offer.from, [offer.port]);
+    else ports.push(offer.port);
+    notify();
+  } else if (message[MARK] === 'request') {
+    serve(message as Request);
+  }
+}
+
+/** Another thread reads a port whose items this thread holds. */
+function serve(request: Request): void {
+  readLinks();
+  const key = itemKey(request.o, request.s);
+  const items = hub.stash.get(request.p);
+  const entry = items?.get(key);
+  items?.delete(key);
+  const reply: ItemsMessage = { o: request.o, s: request.s, p: request.p };
+  if (entry == null) {
+    reply.missing = true;
+    link(request.from).postMessage(reply);
+  } else {
+    reply.v = entry.values;
+    reply.t = entry.transfer;
+    link(request.from).postMessage(reply, entry.transfer as readonly wt.Transferable[]);
+  }
+}
+
+/**
+ * Sends the items of one message to the thread that reads `port` (its
+ * owner `readerThread`, or -1 while it has none). Throws what Node's
+ * serializer throws for them, before anything is sent.
+ */
+export function sendForeign(port: string, readerThread: number, values: unknown[], transfer: unknown[]): ForeignRef {
+  const seq = hub.nextSeq++;
+  const key = itemKey(THREAD, seq);
+  if (readerThread >= 0 && readerThread !== THREAD) {
+    const message: ItemsMessage = { o: THREAD, s: seq, p: port, v: values, t: transfer };
+    link(readerThread).postMessage(message, transfer as readonly wt.Transferable[]);
+    return { origin: THREAD, seq, destination: readerThread };
+  }
+  // Read here, or held here until the reader asks.
+  const entry = structuredClone({ values, transfer }, { transfer: transfer as wt.Transferable[] }) as Entry;
+  put(port, key, entry);
+  return { origin: THREAD, seq, destination: THREAD };
+}
+
+/** Serializes and transfers the items of a message nobody will read, for the errors and detaching. */
+export function discardForeign(values: unknown[], transfer: unknown[]): void {
+  structuredClone(values, { transfer: transfer as wt.Transferable[] });
+}
+
+/** The values cannot be had: their holder is gone. */
+export class ForeignLost extends Error {}
+
+/**
+ * The items of message `ref` for `port`, or undefined if they have not
+ * arrived yet: `wake` is then called when something arrives.
+ */
+export function takeForeign(port: string, ref: ForeignRef, wake: () => void): unknown[] | undefined {
+  const key = itemKey(ref.origin, ref.seq);
+  let entry = hub.stash.get(port)?.get(key);
+  if (entry === undefined) {
+    readLinks(port, key);
+    entry = hub.stash.get(port)?.get(key);
+  }
+  if (entry === null) {
+    hub.stash.get(port)?.delete(key);
+    throw new ForeignLost('Unable to deserialize cloned data: the values it carried were lost with a thread that exited.');
+  }
+  if (entry !== undefined) {
+    hub.stash.get(port)?.delete(key);
+    return entry.values;
+  }
+  if (ref.destination !== THREAD && !hub.requested.has(key)) {
+    // They went to the port's owner of the time; ask it.
+    hub.requested.add(key);
+    const request: Request = { [MARK]: 'request', from: THREAD, o: ref.origin, s: ref.seq, p: port };
+    wt.postMessageToThread(ref.destination, request).catch(() => {
+      hub.requested.delete(key);
+      put(port, key, null);
+      notify();
+    });
+  }
+  hub.waiting.add(wake);
+  return undefined;
+}
+
+/** Everything waiting here for `port`, to travel with it (see bundle()). */
+export function takeAll(port: string): { keys: string[]; entries: Entry[] } | null {
+  readLinks();
+  const items = hub.stash.get(port);
+  if (items === undefined || items.size === 0) return null;
+  hub.stash.delete(port);
+  const keys: string[] = [];
+  const entries: Entry[] = [];
+  for (const [key, entry] of items) {
+    if (entry === null) continue;
+    keys.push(key);
+    entries.push(entry);
+  }
+  return { keys, entries };
+}
+
+/** Puts back what takeAll() took, on the thread the port arrived at. */
+export function putAll(port: string, keys: string[], entries: Entry[]): void {
+  for (let i = 0; i < keys.length; i++) put(port, keys[i], entries[i]);
+}
+
+/** The port closed: nothing more will be read for it here. */
+export function forget(port: string): void {
+  hub.stash.delete(port);
+}
+
+// ---- what counts as foreign ---------------------------------------------------
+
+function symbolOn(prototype: object, description: string): symbol | undefined {
+  for (let p: object | null = prototype; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    const found = Object.getOwnPropertySymbols(p).find((s) => s.description === description);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+// Node marks its cloneable and transferable JavaScript host objects with
+// these symbols (Blob, X509Certificate, BlockList, SocketAddress, histograms;
+// FileHandle, web streams, AbortSignal).
+const kClone = symbolOn(Blob.prototype, 'messaging_clone_symbol');
+const kTransfer = symbolOn(ReadableStream.prototype, 'messaging_transfer_symbol');
+
+const wasm = (globalThis as unknown as { WebAssembly?: { Module: Function; Memory: Function } }).WebAssembly;
+
+/** Whether only Node's serializer can carry `value` (checked after the ring's own types). */
+export function isForeign(value: object): boolean {
+  return (
+    types.isSharedArrayBuffer(value) ||
+    value instanceof NodeMessagePort ||
+    types.isKeyObject(value) ||
+    types.isCryptoKey(value) ||
+    (wasm !== undefined && (value instanceof wasm.Module || value instanceof wasm.Memory)) ||
+    (kClone !== undefined && kClone in value) ||
+    (kTransfer !== undefined && kTransfer in value)
+  );
+}
