@@ -16,6 +16,7 @@
 // port that moves through detachPort() leaves them with the old owner, who
 // serves them on request. Items are keyed by (origin thread, sequence).
 import { Blob } from 'node:buffer';
+import { runInThisContext } from 'node:vm';
 import { ReadableStream } from 'node:stream/web';
 import { types } from 'node:util';
 import * as wt from 'node:worker_threads';
@@ -65,6 +66,11 @@ interface Request {
   p: string;
 }
 
+/** The answer to a Request: delivered as an event, so that the waiting reader wakes. */
+interface Reply extends ItemsMessage {
+  [MARK]: 'reply';
+}
+
 /** Per-thread state, shared by every copy of the library loaded in the thread. */
 interface Hub {
   nextSeq: number;
@@ -90,7 +96,9 @@ const hub: Hub =
   } satisfies Hub);
 if (shared.foreignListener === undefined) {
   shared.foreignListener = true;
-  process.on('workerMessage', onWorkerMessage);
+  // The process of the main context: code loaded in a vm context (a test
+  // runner's sandbox) may see a stand-in that never gets 'workerMessage'.
+  (runInThisContext('process') as NodeJS.Process).on('workerMessage', onWorkerMessage);
 }
 
 function itemKey(origin: number, seq: number): string {
@@ -157,7 +165,7 @@ function readLinks(port?: string, key?: string): void {
 
 function onWorkerMessage(value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
-  const message = value as Partial<LinkOffer & Request>;
+  const message = value as Partial<LinkOffer & Request & Reply>;
   if (message[MARK] === 'link') {
     const offer = message as LinkOffer;
     const ports = hub.links.get(offer.from);
@@ -166,6 +174,12 @@ function onWorkerMessage(value: unknown): void {
     notify();
   } else if (message[MARK] === 'request') {
     serve(message as Request);
+  } else if (message[MARK] === 'reply') {
+    const reply = message as Reply;
+    const key = itemKey(reply.o, reply.s);
+    put(reply.p, key, reply.missing ? null : { values: reply.v as unknown[], transfer: reply.t as unknown[] });
+    hub.requested.delete(key);
+    notify();
   }
 }
 
@@ -176,15 +190,16 @@ function serve(request: Request): void {
   const items = hub.stash.get(request.p);
   const entry = items?.get(key);
   items?.delete(key);
-  const reply: ItemsMessage = { o: request.o, s: request.s, p: request.p };
+  const reply: Reply = { [MARK]: 'reply', o: request.o, s: request.s, p: request.p };
+  let transfer: unknown[] = [];
   if (entry == null) {
     reply.missing = true;
-    link(request.from).postMessage(reply);
   } else {
     reply.v = entry.values;
-    reply.t = entry.transfer;
-    link(request.from).postMessage(reply, entry.transfer as readonly wt.Transferable[]);
+    reply.t = transfer = entry.transfer;
   }
+  // If the asker is gone, so is the port that wanted these.
+  wt.postMessageToThread(request.from, reply, transfer as wt.Transferable[]).catch(() => {});
 }
 
 /**

@@ -448,16 +448,18 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
   const producer = live ? st.out() : null;
   let tokenOffset: number;
   let foreignRef: ForeignRef | null = null;
+  let taken: Bundle[] = NO_BUNDLES.bundles;
   try {
     if (producer !== null) producer.begin(encoder, context);
     else encoder.begin(SCRATCH, SCRATCH_VIEW, 0, 0, context);
     tokenOffset = writePayloadHeader(encoder, ports.length);
     encoder.writeValue(value);
     const node = plan === null ? NO_OBJECTS : plan.node;
-    if (context.values.length > 0 || node.length > 0 || (moved.length > 0 && ports.length > 0)) {
+    const { bundles, transfer: bundled } = ports.length > 0 ? bundlesOf(ports) : NO_BUNDLES;
+    taken = bundles;
+    if (context.values.length > 0 || node.length > 0 || bundles.length > 0) {
       // Node's serializer carries part of the message: hand it over first, so
       // that its errors come before anything is detached.
-      const { bundles, transfer: bundled } = bundlesOf(ports);
       const values = [...context.values, ...node, ...bundles];
       const nodeTransfer = [...node, ...moved, ...bundled];
       if (producer === null || ports.some((p) => isPeer(st, p))) {
@@ -474,6 +476,8 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
       }
     }
   } catch (error) {
+    // The ports stay here: so do the items waiting for them.
+    for (const bundle of taken) putAll(bundle.p, bundle.k, bundle.e);
     if (producer !== null) producer.abort();
     encoder.finish();
     encoders.push(encoder);
@@ -520,6 +524,7 @@ function isPeer(st: PortState, other: PortObject): boolean {
 }
 
 const NO_BUFFERS: ArrayBuffer[] = [];
+const NO_BUNDLES: { bundles: Bundle[]; transfer: unknown[] } = { bundles: [], transfer: [] };
 const NO_OBJECTS: object[] = [];
 const SCRATCH = new Uint8Array(0);
 const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
