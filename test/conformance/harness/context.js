@@ -135,6 +135,16 @@ class Context {
     return new Promise((resolve) => setImmediate(resolve));
   }
 
+  /**
+   * Busy-waits `ms` milliseconds. Used right after scheduling a setTimeout(0)
+   * whose order relative to immediates/messages is logged: the timer is then
+   * certainly due at the next timers phase, so the order is deterministic.
+   */
+  spin(ms = 3) {
+    const until = Date.now() + ms;
+    while (Date.now() < until);
+  }
+
   /** Several event-loop turns: enough for same-thread messages and 'close' events to land. */
   async turns(n = 3) {
     for (let i = 0; i < n; i++) {

@@ -54,19 +54,30 @@ function run(args, impl, timeout, flags = []) {
   });
 }
 
-/** Runs the in-process scenarios `names` of `file` with one child process. */
+/**
+ * Runs the in-process scenarios `names` of `file` with one child process. If
+ * that process dies (a crash in one scenario), each scenario is run again in
+ * its own process so that one crash does not hide the other outcomes.
+ */
 async function runBatch(file, impl, names, timeout = 100000) {
   if (names.length === 0) return {};
   const r = await run(['batch', file, ...names], impl, timeout);
   const outcomes = parseMarked(r.stdout);
-  if (!outcomes) {
-    const failure = {
-      harnessError: `batch child failed: code ${r.code} signal ${r.signal}${r.killed ? ' (killed: timeout)' : ''}`,
-      stderr: normalizeStderr(r.stderr).slice(0, 4000),
-    };
-    return Object.fromEntries(names.map((n) => [n, failure]));
-  }
-  return outcomes;
+  if (outcomes) return outcomes;
+  const failure = (res) => ({
+    harnessError: `batch child failed: code ${res.code} signal ${res.signal}${res.killed ? ' (killed: timeout)' : ''}`,
+    stderr: normalizeStderr(res.stderr).slice(0, 4000),
+  });
+  if (names.length === 1) return { [names[0]]: failure(r) };
+  const single = await pool(
+    names.map((name) => async () => {
+      const one = await run(['batch', file, name], impl, 30000);
+      const parsed = parseMarked(one.stdout);
+      return [name, parsed && parsed[name] ? parsed[name] : failure(one)];
+    }),
+    2,
+  );
+  return Object.fromEntries(single);
 }
 
 /** Runs one isolated scenario in a fresh process: its log plus exit code, signal and stderr. */

@@ -75,6 +75,7 @@ async function runBatch() {
     }
     const t = new Context(impl, name);
     current = t;
+    if (process.env.CONFORMANCE_TRACE) fs.writeSync(2, `[conformance] ${Date.now() % 100000} start ${name}\n`);
     const outcome = {};
     const limit = s.timeout || 5000;
     let timer;
@@ -107,6 +108,7 @@ async function runBatch() {
     // Anything logged from here on is not part of the outcome.
     t.frozen = true;
     current = null;
+    if (process.env.CONFORMANCE_TRACE) fs.writeSync(2, `[conformance] cleanup ${name}\n`);
     await t.cleanup();
     await t.turns(2);
     outcomes[name] = outcome;

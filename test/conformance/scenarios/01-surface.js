@@ -108,7 +108,7 @@ scenario('port1/port2 are own enumerable writable configurable data properties',
   ch.port1 = 42;
   t.log('port1 after assignment', ch.port1);
   t.log('delete port2', delete ch.port2);
-  t.log('inspect of a channel whose ports were replaced', util.inspect(ch));
+  t.raw('inspect of a channel whose ports were replaced', util.inspect(ch));
 });
 
 scenario('lengths: MessageChannel, MessagePort, postMessage', [4], (t) => {
@@ -172,42 +172,42 @@ scenario('Object.prototype.toString and Symbol.toStringTag', [6], (t) => {
 
 scenario('util.inspect: fresh, refed, unrefed, closed, own props', [6, 40], async (t) => {
   const { port1, port2 } = t.channel();
-  t.log('fresh', util.inspect(port1));
+  t.raw('fresh', util.inspect(port1));
   port1.ref();
-  t.log('after ref()', util.inspect(port1));
+  t.raw('after ref()', util.inspect(port1));
   port1.unref();
-  t.log('after unref()', util.inspect(port1));
+  t.raw('after unref()', util.inspect(port1));
   port1.on('message', () => {});
-  t.log('with message listener', util.inspect(port1));
+  t.raw('with message listener', util.inspect(port1));
   port1.foo = 1;
   port1.bar = { x: [1, 2] };
-  t.log('with own enumerable props', util.inspect(port1));
+  t.raw('with own enumerable props', util.inspect(port1));
   Object.defineProperty(port1, 'hidden', { value: 1, enumerable: false });
-  t.log('with own non-enumerable prop', util.inspect(port1));
+  t.raw('with own non-enumerable prop', util.inspect(port1));
   port1.close();
-  t.log('right after close()', util.inspect(port1));
+  t.raw('right after close()', util.inspect(port1));
   await t.turns();
-  t.log('after close event', util.inspect(port1));
-  t.log('peer after close event', util.inspect(port2));
-  t.log('depth 0', util.inspect({ p: port2 }, { depth: 0 }));
-  t.log('in array', util.inspect([port2]));
+  t.raw('after close event', util.inspect(port1));
+  t.raw('peer after close event', util.inspect(port2));
+  t.raw('depth 0', util.inspect({ p: port2 }, { depth: 0 }));
+  t.raw('in array', util.inspect([port2]));
 });
 
 scenario('util.inspect of a transferred-away port', [6, 60], async (t) => {
   const { port1 } = t.channel();
   const { port1: a } = t.channel('a', 'b');
   a.postMessage(null, [port1]);
-  t.log('right after transfer', util.inspect(port1));
+  t.raw('right after transfer', util.inspect(port1));
   await t.turns();
-  t.log('after its close event', util.inspect(port1));
+  t.raw('after its close event', util.inspect(port1));
 });
 
 scenario('util.inspect options: showHidden, colors, compact', [6], (t) => {
   const { port1 } = t.channel();
-  t.log('colors', util.inspect(port1, { colors: true }));
-  t.log('compact false', util.inspect(port1, { compact: false }));
+  t.raw('colors', util.inspect(port1, { colors: true }));
+  t.raw('compact false', util.inspect(port1, { compact: false }));
   t.log('format %o', typeof util.format('%o', port1));
-  t.log('format %s', util.format('%s', port1));
+  t.raw('format %s', util.format('%s', port1));
   t.log('format %j', t.try(() => util.format('%j', port1)));
   t.log('JSON.stringify', t.try(() => JSON.stringify(port1)));
 });

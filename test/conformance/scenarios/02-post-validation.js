@@ -287,13 +287,16 @@ scenario('the transfer iterable is consumed once; iterator return() is not calle
 
 scenario('an infinite transfer iterator in a worker is stopped by worker.terminate()', [11], async (t) => {
   const w = t.startWorker(path.join(WORKERS, 'infinite-transfer.js'), null, null);
-  const [msg] = await t.when(w, 'message');
-  t.log('worker says', msg);
+  const messages = [];
+  w.on('message', (m) => messages.push(m));
+  const exited = t.when(w, 'exit', 5000);
+  for (let i = 0; i < 100 && messages.length === 0; i++) await t.wait(20);
+  t.log('worker says', messages[0]);
   await t.wait(50);
-  const exited = t.when(w, 'exit');
   const result = await w.terminate();
   t.log('terminate() resolved with', result);
   t.log('exit event code', (await exited)[0]);
+  t.log('messages after ready (no JS after termination)', messages.slice(1));
 });
 
 scenario('transfer-list entry checks: ArrayBuffers', [12], async (t) => {

@@ -218,3 +218,35 @@ scenario('ArrayBuffer transferred to a worker and back', [26, 62], async (t) => 
   t.log('back from worker', await got);
   await exited;
 });
+
+scenario('large payloads through a worker and back (4 MiB typed array, 1 MiB string, 10000-entry Map)', [19, 62], async (t) => {
+  const { port1, port2 } = t.channel();
+  const w = t.agent(({ port }) => {
+    let n = 0;
+    port.on('message', (v) => {
+      port.postMessage(v);
+      if (++n === 3) port.close();
+    });
+  }, port2);
+  const exited = t.when(w, 'exit', 5000);
+  const big = new Uint8Array(4 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 255;
+  const str = 'λx'.repeat(1 << 19);
+  const map = new Map(Array.from({ length: 10000 }, (_, i) => [i, { i, s: String(i) }]));
+  const got = [];
+  const done = new Promise((resolve) => {
+    port1.on('message', (v) => {
+      got.push(v);
+      if (got.length === 3) resolve();
+    });
+    port1.on('close', resolve);
+  });
+  port1.postMessage(big);
+  port1.postMessage(str);
+  port1.postMessage(map);
+  await done;
+  t.log('typed array', got[0]);
+  t.log('string', got[1]);
+  t.log('map size and sample', got[2] && got[2].size, got[2] && got[2].get(9999));
+  await exited;
+});

@@ -357,6 +357,7 @@ scenario('close event timing relative to ticks, microtasks, immediates and timer
   port1.on('close', () => t.log('port1 close'));
   port2.on('close', () => t.log('port2 close'));
   setTimeout(() => t.log('timeout 0'), 0);
+  t.spin(); // the timer is due at the next timers phase
   setImmediate(() => {
     t.log('immediate 1');
     setImmediate(() => t.log('immediate 2'));

@@ -332,6 +332,77 @@ scenario('unref() does not stop delivery while the loop is alive for another rea
   await t.wait(20);
 });
 
+scenario('removing the listener inside its own handler stops the rest of the batch', [38, 46], async (t) => {
+  const { port1, port2 } = t.channel();
+  const f = (v) => {
+    t.log('got', v);
+    if (v === 1) {
+      port2.off('message', f);
+      t.log('removed inside the handler; hasRef', port2.hasRef());
+    }
+  };
+  port2.on('message', f);
+  for (let i = 1; i <= 4; i++) port1.postMessage(i);
+  await t.turns();
+  t.log('re-adding');
+  port2.on('message', (v) => t.log('again', v));
+  await t.turns();
+});
+
+scenario('a listener added inside a handler sees the following messages of the batch', [37, 57], async (t) => {
+  const { port1, port2 } = t.channel();
+  port2.once('message', (v) => {
+    t.log('first listener', v);
+    port2.on('message', (w) => t.log('added inside the handler', w));
+  });
+  port2.on('message', (v) => t.log('second listener', v));
+  for (let i = 1; i <= 3; i++) port1.postMessage(i);
+  await t.turns();
+});
+
+scenario('start() called inside a handler of another port', [39], async (t) => {
+  const a = t.channel('a1', 'a2');
+  const b = t.channel('b1', 'b2');
+  b.port1.postMessage('queued on b2');
+  a.port2.on('message', () => {
+    b.port2.start();
+    b.port2.on('message', (v) => t.log('b2 got', v));
+    t.log('started b2 inside a2 handler');
+  });
+  a.port1.postMessage('go');
+  await t.turns();
+});
+
+scenario('a worker whose port has a listener stays alive until the parent closes the other end', [40, 49], async (t) => {
+  const { port1, port2 } = t.channel();
+  const w = t.agent(({ port }) => {
+    port.on('message', (v) => port.postMessage(`echo ${v}`));
+    port.on('close', () => {
+      // nothing keeps the worker alive any more: it exits by itself
+    });
+  }, port2);
+  const exited = t.when(w, 'exit', 5000);
+  port1.postMessage('hi');
+  t.log('reply', await t.next(port1, 5000));
+  await t.wait(100);
+  t.log('worker still running after 100 ms', w.threadId > 0 && !(await Promise.race([exited.then(() => true), t.wait(1).then(() => false)])));
+  port1.close();
+  t.log('exit code after the parent closed its end', (await exited)[0]);
+});
+
+scenario('a worker with an unref\'d listening port exits by itself', [40, 49], async (t) => {
+  const { port1, port2 } = t.channel();
+  const closed = t.when(port1, 'close', 5000);
+  const w = t.agent(({ port }) => {
+    port.on('message', () => {});
+    port.unref();
+  }, port2);
+  const exited = t.when(w, 'exit', 5000);
+  t.log('exit code', (await exited)[0]);
+  await closed;
+  t.log('port1 close');
+});
+
 // ---- isolated: does the process stay alive? ----
 
 scenario.isolated('a fresh channel does not keep the process alive', [40], (t) => {
@@ -470,4 +541,22 @@ scenario.isolated('beforeExit: a message listener added in beforeExit keeps the 
     port2.once('message', (v) => t.log('got in second round', v));
     port1.postMessage('from beforeExit');
   });
+});
+
+scenario.isolated('a message listener added to a closed port does not keep the process alive', [40, 43], async (t) => {
+  probe(t);
+  const { port1 } = new t.impl.MessageChannel();
+  port1.close();
+  await new Promise((r) => setTimeout(r, 10));
+  port1.on('message', () => {});
+  t.log('hasRef', port1.hasRef());
+});
+
+scenario.isolated('a message listener added to a transferred-away port does not keep the process alive', [40, 60], (t) => {
+  probe(t);
+  const a = new t.impl.MessageChannel();
+  const b = new t.impl.MessageChannel();
+  b.port1.postMessage(null, [a.port1]);
+  a.port1.on('message', () => {});
+  t.log('hasRef right after', a.port1.hasRef());
 });

@@ -269,7 +269,9 @@ scenario('worker.terminate(): the peer gets close; messages queued towards the w
   await closed;
   t.log('port1 close');
   t.log('postMessage after', port1.postMessage('x'));
-  t.log('receiveMessageOnPort(port1)', t.impl.receiveMessageOnPort(port1));
+  // (No receiveMessageOnPort(port1) here: on a port closed by the peer
+  // worker's termination, Node v20.20.2 intermittently segfaults in
+  // MessagePort::ReceiveMessage, the bug of item 53.)
 });
 
 scenario('a worker throwing an uncaught error: error event, then the peer gets close', [49], async (t) => {
