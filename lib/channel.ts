@@ -1,7 +1,7 @@
 // MessageChannel: two entangled ports over one native channel.
 import { native } from './binding';
 import { constructCallRequired } from './errors';
-import { resolveOptions, type DeliveryOptions } from './options';
+import { channelOptions, type DeliveryOptions } from './options';
 import { createPort, type MessagePort } from './port';
 import { INITIAL_CAPACITY } from './ring';
 
@@ -12,9 +12,10 @@ export interface MessageChannel {
 
 export interface MessageChannelConstructor {
   /**
-   * Two entangled ports. Without options (or with anything that is not an
-   * object) it behaves exactly as node:worker_threads' MessageChannel;
-   * `options` opts both ports into faster delivery modes (README).
+   * Two entangled ports, exactly as node:worker_threads' MessageChannel.
+   * `options` opts both ports into faster delivery modes (README); like
+   * Node, the constructor ignores arguments it cannot use (values of the
+   * wrong type included: setPortOptions() validates).
    */
   new (options?: DeliveryOptions): MessageChannel;
   readonly prototype: MessageChannel;
@@ -23,7 +24,7 @@ export interface MessageChannelConstructor {
 /** Like Node's, callable only with `new`, ignoring arguments it does not know. */
 export const MessageChannel = function MessageChannel(this: MessageChannel, options?: unknown): void {
   if (new.target === undefined) throw constructCallRequired();
-  const resolved = resolveOptions(options);
+  const resolved = channelOptions(options);
   const [first, second] = native.createChannel(INITIAL_CAPACITY);
   // Own, enumerable, writable data properties, as Node's.
   this.port1 = createPort(first, resolved);

@@ -1,9 +1,8 @@
-// The event objects ports dispatch. Node's global MessageEvent rejects ports
-// it did not create in `source` and `ports`, so ringport's MessageEvent
-// extends it and keeps those two itself: the events are still
-// `instanceof MessageEvent` (the global one) and read the same.
-import { invalidArgType } from './errors';
-import { NodeEvent, NodeMessageEvent, NodeMessagePort } from './node-internals';
+// The event objects ports dispatch: Node's own MessageEvent class. Its
+// constructor accepts only Node's MessagePorts in `ports` and `source`, so
+// ringport builds the event with none and then sets the two fields itself.
+import { invalidArgTypeJs } from './errors';
+import { NodeEvent, NodeMessageEvent, NodeMessagePort, type NodeMessageEventLike } from './node-internals';
 
 type MessagePortLike = object;
 
@@ -14,26 +13,21 @@ export function setPortBrand(check: (value: unknown) => boolean): void {
   isRingportPort = check;
 }
 
-function isMessagePort(value: unknown): boolean {
-  return isRingportPort(value) || value instanceof NodeMessagePort;
+function symbolNamed(object: object, description: string): symbol {
+  const found = Object.getOwnPropertySymbols(object).find((s) => s.description === description);
+  if (found === undefined) throw new Error(`ringport: Node's MessageEvent has no ${description}`);
+  return found;
 }
 
-function describeReceived(value: unknown): string {
-  if (value == null) return ` Received ${value}`;
-  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: string } }).constructor?.name;
-    return name ? ` Received an instance of ${name}` : ' Received [object Object]';
-  }
-  let shown = String(value);
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-  if (typeof value === 'string') shown = `'${shown}'`;
-  return ` Received type ${typeof value} (${shown})`;
-}
+const probe = new NodeMessageEvent('message');
+const kSource = symbolNamed(probe, 'kSource');
+const kPorts = symbolNamed(probe, 'kPorts');
+
+type Fields = Record<symbol, unknown>;
 
 function validatePort(value: unknown, name: string): void {
-  if (!isMessagePort(value)) {
-    throw invalidArgType(`The "${name}" property must be an instance of MessagePort.${describeReceived(value)}`);
+  if (!isRingportPort(value) && !(value instanceof NodeMessagePort)) {
+    throw invalidArgTypeJs(name, 'an instance of MessagePort', value);
   }
 }
 
@@ -46,49 +40,55 @@ export interface MessageEventInit<T = unknown> {
 }
 
 /** The event `message` and `messageerror` listeners added with addEventListener/onmessage receive. */
-export class MessageEvent<T = unknown> extends NodeMessageEvent {
-  declare readonly data: T;
-  readonly #source: MessagePortLike | null;
-  readonly #ports: MessagePortLike[];
-
-  constructor(type: string, init: MessageEventInit<T> = {}) {
-    // Node's constructor would reject ringport ports: it gets none.
-    const { source = null, ports = [] } = init ?? {};
-    super(type, { data: init?.data, origin: init?.origin, lastEventId: init?.lastEventId });
-    if (typeof ports !== 'object' || ports === null || typeof (ports as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`${String(ports)} is not iterable`);
-    }
-    const list = [...ports];
-    if (source !== null) validatePort(source, 'init.source');
-    for (let i = 0; i < list.length; i++) validatePort(list[i], `init.ports[${i}]`);
-    this.#source = source;
-    this.#ports = list;
-  }
-
-  /** The port that sent it (always null for port messages, as in Node). */
-  get source(): MessagePortLike | null {
-    return this.#source;
-  }
-
+export interface MessageEvent<T = unknown> extends NodeMessageEventLike {
+  readonly data: T;
+  readonly origin: string;
+  readonly lastEventId: string;
+  /** The port that sent it (null for port messages, as in Node). */
+  readonly source: MessagePortLike | null;
   /** The MessagePorts of the transfer list, in order. */
-  get ports(): readonly MessagePortLike[] {
-    return this.#ports;
-  }
+  readonly ports: MessagePortLike[];
 }
 
-Object.defineProperties(MessageEvent.prototype, {
-  source: { enumerable: true },
-  ports: { enumerable: true },
-});
+export interface MessageEventConstructor {
+  new <T = unknown>(type: string, init?: MessageEventInit<T>): MessageEvent<T>;
+  readonly prototype: MessageEvent;
+}
+
+const EMPTY_INIT: MessageEventInit = Object.freeze({});
+
+/**
+ * Node's MessageEvent constructor, accepting ringport ports as well: it
+ * returns instances of Node's class (so `event.constructor` is the global
+ * MessageEvent) and reads and checks its init members in Node's order.
+ */
+export const MessageEvent = function MessageEvent(
+  this: unknown,
+  type: string,
+  { data = null, origin = '', lastEventId = '', source = null, ports = [] }: MessageEventInit = EMPTY_INIT,
+): MessageEvent {
+  if (new.target === undefined) throw new TypeError("Class constructor MessageEvent cannot be invoked without 'new'");
+  const event = new NodeMessageEvent(type, { data, origin, lastEventId }) as unknown as Fields;
+  event[kSource] = source;
+  event[kPorts] = [...ports];
+  if (source !== null) validatePort(source, 'init.source');
+  const list = event[kPorts] as unknown[];
+  for (let i = 0; i < list.length; i++) validatePort(list[i], `init.ports[${i}]`);
+  return event as unknown as MessageEvent;
+} as unknown as MessageEventConstructor;
+
+Object.defineProperty(MessageEvent, 'prototype', { value: NodeMessageEvent.prototype, writable: false });
+
+/** The event of a received message, with its ports (not re-validated). */
+export function messageEvent(type: string, data: unknown, ports: MessagePortLike[] | undefined): MessageEvent {
+  const event = new NodeMessageEvent(type, { data }) as unknown as Fields;
+  if (ports !== undefined) event[kPorts] = [...ports];
+  return event as unknown as MessageEvent;
+}
 
 /** The event of a port's 'close'. */
 export class MessagePortCloseEvent extends NodeEvent {
   constructor() {
     super('close');
   }
-}
-
-/** A ringport MessageEvent for a received message, without re-validating the ports. */
-export function messageEvent(type: string, data: unknown, ports: MessagePortLike[] | undefined): MessageEvent {
-  return new MessageEvent(type, { data, ports: ports ?? [] });
 }

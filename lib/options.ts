@@ -1,7 +1,7 @@
 // Delivery options: the opt-in trades of exactness for speed (README,
 // "Delivery modes"). Stored per side in the channel's control block, so that
 // they travel with a port to another thread.
-import { invalidArgType } from './errors';
+import { invalidArgType, received } from './errors';
 
 export interface DeliveryOptions {
   /**
@@ -37,8 +37,19 @@ export function unpackOptions(word: number): ResolvedOptions {
   return { batch: (word & 1) === 1, spin: word >>> 1 };
 }
 
-function received(value: unknown): string {
-  return typeof value === 'string' ? `type string ('${value}')` : `type ${typeof value} (${String(value)})`;
+/**
+ * The options of `new MessageChannel(options)`. Node ignores whatever is
+ * passed to its constructor, so a drop-in must not throw here: only values of
+ * the right type take effect (setPortOptions() is the strict way).
+ */
+export function channelOptions(options: unknown): ResolvedOptions {
+  if (options === null || typeof options !== 'object') return DEFAULT_OPTIONS;
+  const { batch, spin } = options as DeliveryOptions;
+  const valid = {
+    batch: batch === true,
+    spin: typeof spin === 'number' && spin >= 0 && spin <= MAX_SPIN ? Math.floor(spin) : 0,
+  };
+  return valid.batch || valid.spin !== 0 ? valid : DEFAULT_OPTIONS;
 }
 
 /** Reads the options a user passed, throwing Node-style errors for wrong types. */
@@ -46,11 +57,11 @@ export function resolveOptions(options: unknown, base: ResolvedOptions = DEFAULT
   if (options === undefined || options === null || typeof options !== 'object') return base;
   const { batch, spin } = options as DeliveryOptions;
   if (batch !== undefined && typeof batch !== 'boolean') {
-    throw invalidArgType(`The "options.batch" property must be of type boolean. Received ${received(batch)}`);
+    throw invalidArgType(`The "options.batch" property must be of type boolean.${received(batch)}`);
   }
   if (spin !== undefined && (typeof spin !== 'number' || !(spin >= 0) || spin > MAX_SPIN)) {
     throw invalidArgType(
-      `The "options.spin" property must be a number of microseconds from 0 to ${MAX_SPIN}. Received ${received(spin)}`,
+      `The "options.spin" property must be a number of microseconds from 0 to ${MAX_SPIN}.${received(spin)}`,
     );
   }
   return {

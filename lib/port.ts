@@ -11,6 +11,7 @@ import { Encoder, type EncodeContext } from './codec/encode';
 import {
   constructCallInvalid,
   dataCloneError,
+  illegalInvocation,
   invalidArgType,
   invalidTransferObject,
   missingArgs,
@@ -156,18 +157,33 @@ function isPort(value: unknown): value is PortObject {
 }
 
 function stateOf(port: unknown): PortState {
-  if (!isPort(port)) throw invalidArgType('Value of "this" must be of type MessagePort');
+  if (!isPort(port)) throw illegalInvocation();
   return port[kState];
 }
 
 // ---- construction -----------------------------------------------------------
 
-/** The MessagePort constructor: like Node's, it cannot be called from JavaScript. */
-export const MessagePort = function MessagePort(): never {
-  throw constructCallInvalid();
-} as unknown as MessagePortConstructor;
+/**
+ * The MessagePort constructor: like Node's, it cannot be called from
+ * JavaScript, with or without `new`. Node's is a native function with the
+ * own properties of a sloppy-mode one (arguments, caller); where code
+ * generation is allowed, so is this one.
+ */
+export const MessagePort = ((): MessagePortConstructor => {
+  function strictMessagePort(): never {
+    throw constructCallInvalid();
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    return new Function('fail', 'return function MessagePort() { fail(); };')(
+      strictMessagePort,
+    ) as MessagePortConstructor;
+  } catch {
+    Object.defineProperty(strictMessagePort, 'name', { value: 'MessagePort' });
+    return strictMessagePort as unknown as MessagePortConstructor;
+  }
+})();
 Object.setPrototypeOf(MessagePort, NodeEventTarget);
-Object.setPrototypeOf(MessagePort.prototype, NodeEventTarget.prototype);
 
 // Liveness as Node's setupPortReferencing: the first 'message' listener refs
 // and starts the port, removing the last one stops and unrefs it. The two
@@ -182,34 +198,62 @@ const eventTargetRemoveListener = (eventTargetPrototype as unknown as Record<sym
   kRemoveListener
 ];
 
-function portNewListener(this: PortObject, size: number, type: string): void {
+// Anonymous, as Node's (util.inspect shows them).
+const portNewListener = function (this: PortObject, size: number, type: string): void {
   if (type === 'message' && size - 1 === 0) {
     this.ref();
     startPort(this[kState]);
   }
   // eslint-disable-next-line prefer-rest-params
   eventTargetNewListener.apply(this, arguments as unknown as unknown[]);
-}
+};
 
-function portRemoveListener(this: PortObject, size: number, type: string): void {
+const portRemoveListener = function (this: PortObject, size: number, type: string): void {
   if (type === 'message' && size === 0) {
     this[kState].started = false;
     this.unref();
   }
   // eslint-disable-next-line prefer-rest-params
   eventTargetRemoveListener.apply(this, arguments as unknown as unknown[]);
+};
+
+for (const hook of [portNewListener, portRemoveListener]) Object.defineProperty(hook, 'name', { value: '' });
+
+// The own fields a NodeEventTarget starts with (Node's initEventTarget):
+// maps get a fresh instance of their class, the rest are copied.
+const eventTargetFields: [PropertyKey, unknown][] = Reflect.ownKeys(new NodeEventTarget()).map((key) => [
+  key,
+  (new NodeEventTarget() as unknown as Record<PropertyKey, unknown>)[key],
+]);
+const kOnInit = Object.getOwnPropertySymbols(NodeMessagePort.prototype).find((s) => s.description === 'oninit');
+
+/**
+ * Sets a new port up as Node's oninit does: EventTarget fields, then
+ * listener bookkeeping (setupPortReferencing). Node runs it after the port's
+ * async resource is initialized; so does createPort().
+ */
+function oninit(this: PortObject): void {
+  const fields = this as unknown as Record<PropertyKey, unknown>;
+  for (const [key, initial] of eventTargetFields) {
+    fields[key] = types.isMap(initial) ? new ((initial as Map<unknown, unknown>).constructor as MapConstructor)() : initial;
+  }
+  this.on('newListener', onNewListener);
+  this.on('removeListener', onRemoveListener);
+  fields[kNewListener] = portNewListener;
+  fields[kRemoveListener] = portRemoveListener;
+  this[kCurrentlyReceivingPorts] = undefined;
 }
 
 /** Wraps a native handle in a new, unstarted and unreferenced port. */
 export function createPort(handle: PortHandle, options: ResolvedOptions | null): MessagePort {
-  const port = Reflect.construct(NodeEventTarget, [], MessagePort) as PortObject;
-  port[kState] = new PortState(handle, options);
-  port.on('newListener', onNewListener);
-  port.on('removeListener', onRemoveListener);
-  port[kCurrentlyReceivingPorts] = undefined;
-  // The async resource of type MESSAGEPORT is the port itself, created last so
-  // that an init hook already sees a working port.
+  const port = Object.create(MessagePort.prototype) as PortObject;
+  // Not enumerable: util.inspect and Object.assign list a port's enumerable
+  // own symbols, and Node's ports have no such field.
+  Object.defineProperty(port, kState, { value: new PortState(handle, options), writable: true });
+  // The async resource of type MESSAGEPORT is the port itself; as in Node,
+  // an init hook sees it before its JavaScript setup.
   handle.bind(port);
+  oninit.call(port);
   // A port that arrives from elsewhere may hold records that woke nobody
   // while it was in flight: look once.
   if (options === null) handle.schedule();
@@ -795,14 +839,41 @@ function createEvent(this: PortObject, data: unknown, type: string): Event {
 
 // The prototype has Node's own property names with Node's attributes
 // (test-worker-message-port.js asserts the exact list).
-// Node's native postMessage declares no parameters.
-Object.defineProperty(postMessage, 'length', { value: 0 });
-const methods: Record<string, unknown> = { postMessage, start, ref, unref, hasRef, close };
+// Node's postMessage, start, ref and unref are native: no parameters
+// declared, no `prototype`, not constructors (method shorthand gives that).
+// Its close and hasRef are anonymous JavaScript functions.
+const native_ = {
+  postMessage(this: unknown): boolean | undefined {
+    // eslint-disable-next-line prefer-rest-params
+    return postMessage.apply(this, arguments as unknown as [unknown, unknown]);
+  },
+  start(this: unknown): void {
+    start.call(this);
+  },
+  ref(this: unknown): void {
+    ref.call(this);
+  },
+  unref(this: unknown): void {
+    unref.call(this);
+  },
+};
+const anonymous = [
+  function (this: unknown, callback?: unknown): void {
+    close.call(this, callback);
+  },
+  function (this: unknown): boolean {
+    return hasRef.call(this);
+  },
+];
+const methods: Record<string, unknown> = { ...native_, close: anonymous[0], hasRef: anonymous[1] };
 const nodeProto = NodeMessagePort.prototype as object;
+// A fresh prototype object, so that its own properties come in Node's order.
+(MessagePort as unknown as { prototype: object }).prototype = Object.create(NodeEventTarget.prototype);
 for (const name of Object.getOwnPropertyNames(nodeProto)) {
-  if (name === 'constructor') continue;
   const descriptor = Object.getOwnPropertyDescriptor(nodeProto, name) as PropertyDescriptor;
-  if (name in methods) {
+  if (name === 'constructor') {
+    Object.defineProperty(MessagePort.prototype, name, { ...descriptor, value: MessagePort });
+  } else if (name in methods) {
     Object.defineProperty(MessagePort.prototype, name, { ...descriptor, value: methods[name] });
   } else {
     // onmessage / onmessageerror: Node's event-handler accessors work on any NodeEventTarget.
@@ -814,9 +885,10 @@ for (const name of Object.keys(methods)) {
     throw new Error(`ringport: Node's MessagePort has no ${name}`);
   }
 }
+if (kOnInit !== undefined) {
+  Object.defineProperty(MessagePort.prototype, kOnInit, { value: oninit, enumerable: true, writable: false });
+}
 Object.defineProperties(MessagePort.prototype, {
-  [kNewListener]: { value: portNewListener, writable: true, configurable: true },
-  [kRemoveListener]: { value: portRemoveListener, writable: true, configurable: true },
   [kCreateEvent]: { value: createEvent, configurable: false, writable: false, enumerable: false },
   [kOnNative]: { value: onNative },
   [inspect.custom]: { value: inspectPort },

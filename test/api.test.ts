@@ -1,6 +1,6 @@
 // The package's public surface: names, constructors, prototype.
 import * as ringport from '..';
-import { MessageChannel, MessagePort } from '..';
+import { MessageChannel, MessagePort, getPortOptions, setPortOptions } from '..';
 import * as wt from 'node:worker_threads';
 
 describe('package exports', () => {
@@ -73,10 +73,13 @@ describe('MessageChannel', () => {
     }
   });
 
-  test('options with the wrong type are rejected', () => {
-    expect(() => new MessageChannel({ batch: 'yes' as unknown as boolean })).toThrow(
+  test('options of the wrong type are ignored by the constructor, rejected by setPortOptions', () => {
+    const { port1, port2 } = new MessageChannel({ batch: 'yes' as unknown as boolean, spin: -1 });
+    expect(getPortOptions(port1)).toEqual({ batch: false, spin: 0 });
+    expect(() => setPortOptions(port2, { batch: 'yes' as unknown as boolean })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );
-    expect(() => new MessageChannel({ spin: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => setPortOptions(port2, { spin: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    port1.close();
   });
 });
