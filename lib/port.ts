@@ -342,6 +342,20 @@ function probeNodeTransferable(entry: object): boolean {
   }
 }
 
+/**
+ * Whether markAsUntransferable() marked `object`. The mark is a V8 private
+ * symbol only Node's serializer sees: it skips marked entries of a transfer
+ * list and rejects other plain objects.
+ */
+function isMarkedUntransferable(object: object): boolean {
+  try {
+    structuredClone(undefined, { transfer: [object] as unknown as NodeTransferable[] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function planTransfer(source: PortObject, entries: readonly unknown[]): TransferPlan {
   const ports: PortObject[] = [];
   const buffers: ArrayBuffer[] = [];
@@ -367,6 +381,9 @@ function planTransfer(source: PortObject, entries: readonly unknown[]): Transfer
     }
     if (entry === source) throw dataCloneError('Transfer list contains source port');
     if (isPort(entry)) {
+      // markAsUntransferable(port): Node skips it (and if the value holds
+      // it, "needs transfer" follows).
+      if (isMarkedUntransferable(entry)) continue;
       if (entry[kState].detached) throw dataCloneError('MessagePort in transfer list is already detached');
       if (ports.includes(entry)) throw dataCloneError('Transfer list contains duplicate MessagePort');
       ports.push(entry);
@@ -406,9 +423,15 @@ class SendContext implements EncodeContext {
     if (this.moved.length === 0 || !this.moved.includes(buffer)) return -1;
     return this.values.push(buffer) - 1;
   }
-  reset(ports: readonly object[], moved: ArrayBuffer[]): void {
+  /** All transferred buffers (moved or copied). */
+  buffers: readonly ArrayBuffer[] = NO_BUFFERS;
+  isTransferred(buffer: ArrayBuffer): boolean {
+    return this.buffers.includes(buffer);
+  }
+  reset(ports: readonly object[], moved: ArrayBuffer[], buffers: readonly ArrayBuffer[] = NO_BUFFERS): void {
     this.ports = ports;
     this.moved = moved;
+    this.buffers = buffers;
     this.values = [];
   }
 }
@@ -485,7 +508,7 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
 
   const encoder = takeEncoder();
   const context = takeContext();
-  context.reset(ports, moved);
+  context.reset(ports, moved, plan === null ? NO_BUFFERS : plan.buffers);
   // Where the message goes: the ring, or nowhere (but it is still serialized,
   // so that errors and detaching happen as in Node).
   const live = !st.detached && Atomics.load(st.ctrl(), st.peerGoneWord) === 0;

@@ -182,7 +182,11 @@ class TransferRegistry {
   // the channel whose ring carries the message (`carrier_side` consumes it);
   // the entry is then dropped (and the port closed) if that ring is
   // discarded unread. `parked_by` is the threadId of the thread giving the
-  // port up. Returns the token, or 0 if the carrier side has left.
+  // port up. Returns the token, or 0 if the carrier side has left: then
+  // nothing was parked, the caller keeps its reference and the producer
+  // role, and must Leave() the side (nobody will read the message). A token
+  // can also die before the caller uses it, if the carrier leaves meanwhile:
+  // Take() then fails and the port has been closed.
   uint64_t Park(Channel* channel, int side, Channel* carrier, int carrier_side,
                 int32_t parked_by);
 

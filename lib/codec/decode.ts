@@ -4,7 +4,7 @@
 import { types } from 'node:util';
 
 import { ErrorField, ErrorKind, Tag, ViewFlags, ViewKind } from './format';
-import { MAX_DEPTH } from './encode';
+import { MAX_DECODE_DEPTH } from './encode';
 import {
   arrayBufferSlice,
   defineProperty,
@@ -51,6 +51,7 @@ const ERROR_CONSTRUCTORS: readonly ErrorConstructor[] = [
 ];
 
 const PENDING = Symbol('pending');
+const STACK_OVERFLOW = 'Maximum call stack size exceeded';
 const NO_VALUES: readonly never[] = [];
 
 // ES2024 resizable buffers (V8 has them; this TypeScript lib does not type them).
@@ -96,8 +97,8 @@ export class Decoder {
       if (this.pos !== end) corrupt();
       return value;
     } catch (error) {
-      if (error instanceof DecodeError) throw error;
-      // A RangeError from a typed array constructor, a stack overflow...
+      if (error instanceof DecodeError || (error instanceof RangeError && error.message === STACK_OVERFLOW)) throw error;
+      // A RangeError from a typed array constructor...
       throw new DecodeError('Unable to deserialize cloned data.', { cause: error });
     } finally {
       const objects = this.objects;
@@ -213,7 +214,8 @@ export class Decoder {
   }
 
   private readObject(tag: number): unknown {
-    if (++this.depth > MAX_DEPTH) corrupt();
+    // As deep as Node's deserializer goes; deeper is its RangeError.
+    if (++this.depth > MAX_DECODE_DEPTH) throw new RangeError('Maximum call stack size exceeded');
     let value: unknown;
     switch (tag) {
       case Tag.Object:
@@ -438,11 +440,8 @@ export class Decoder {
     } finally {
       Error.stackTraceLimit = limit;
     }
-    if (stack === undefined) {
-      delete (error as { stack?: string }).stack;
-    } else {
-      defineProperty(error, 'stack', { value: stack, writable: true, enumerable: false, configurable: true });
-    }
+    // Without a stack in the message, V8 leaves an own `stack` of undefined.
+    defineProperty(error, 'stack', { value: stack, writable: true, enumerable: false, configurable: true });
     this.objects[id] = error;
     return error;
   }

@@ -33,7 +33,10 @@ function describeError(error: object): string {
 export function describe(value: unknown): string {
   if (typeof value === 'function') {
     if (types.isProxy(value)) return '[object Function]';
-    return functionToString.call(value);
+    const source = functionToString.call(value);
+    // V8 shortens long sources: 111 characters, a marker, the last 2.
+    if (source.length > 128) return `${source.slice(0, 111)}...<omitted>...${source.slice(-2)}`;
+    return source;
   }
   if (typeof value === 'symbol') return value.toString();
   if (typeof value !== 'object' || value === null) return String(value);
