@@ -58,6 +58,10 @@ export interface Layout {
   readonly goneWord1: number;
   readonly optionsWord0: number;
   readonly optionsWord1: number;
+  readonly publishedWord0: number;
+  readonly publishedWord1: number;
+  readonly consumedWord0: number;
+  readonly consumedWord1: number;
   readonly controlBytes: number;
   readonly kindMessage: number;
   readonly kindWrap: number;

@@ -37,16 +37,23 @@ export interface ForeignRef {
   destination: number;
 }
 
-interface Entry {
-  values: unknown[];
-  transfer: unknown[];
-}
+/** The items of one message, or the error reading them back gave. */
+type Entry = { values: unknown[]; transfer: unknown[] } | { error: unknown };
+type Items = { values: unknown[]; transfer: unknown[] };
 
-/** An entry on a link: the items of message (o, s) for port p. */
-interface ItemsMessage {
+/**
+ * On a link, each message's items come as two Node messages: the payload
+ * `{ v, t }`, then this key. Reading the payload may throw (Node's
+ * deserializer can fail); the key that follows says whose error it is. A
+ * payload Node refuses to serialize is not posted, nor is its key.
+ */
+interface ItemsKey {
   o: number;
   s: number;
   p: string;
+}
+
+interface ItemsMessage extends ItemsKey {
   v?: unknown[];
   t?: unknown[];
   missing?: true;
@@ -82,6 +89,8 @@ interface Hub {
   requested: Set<string>;
   /** Called when something arrives that a waiting port may need. */
   waiting: Set<() => void>;
+  /** The sending end of this thread's link with itself (loopback()). */
+  loopback: wt.MessagePort | null;
 }
 
 const shared = native.shared();
@@ -93,6 +102,7 @@ const hub: Hub =
     stash: new Map(),
     requested: new Set(),
     waiting: new Set(),
+    loopback: null,
   } satisfies Hub);
 if (shared.foreignListener === undefined) {
   shared.foreignListener = true;
@@ -150,17 +160,33 @@ function readLinks(port?: string, key?: string): void {
     progress = false;
     for (const ports of hub.links.values()) {
       for (const link of ports) {
-        const got = wt.receiveMessageOnPort(link);
-        if (got === undefined) continue;
+        let entry: Entry;
+        try {
+          const payload = wt.receiveMessageOnPort(link);
+          if (payload === undefined) continue;
+          const m = payload.message as ItemsMessage;
+          entry = { values: m.v as unknown[], transfer: m.t as unknown[] };
+        } catch (error) {
+          // What Node's receiver would report as 'messageerror'.
+          entry = { error };
+        }
         progress = true;
-        const m = got.message as ItemsMessage;
-        const k = itemKey(m.o, m.s);
-        put(m.p, k, m.missing ? null : { values: m.v as unknown[], transfer: m.t as unknown[] });
-        hub.requested.delete(k);
-        if (m.p === port && k === key) return;
+        const got = wt.receiveMessageOnPort(link);
+        if (got === undefined) continue; // its sender died between the two
+        const k = got.message as ItemsKey;
+        const itemsKey = itemKey(k.o, k.s);
+        put(k.p, itemsKey, entry);
+        hub.requested.delete(itemsKey);
+        if (k.p === port && itemsKey === key) return;
       }
     }
   }
+}
+
+/** Posts the items of message (origin, seq) for `port` on a link: payload, then key. */
+function postItems(link: wt.MessagePort, key: ItemsKey, values: unknown[], transfer: unknown[]): void {
+  link.postMessage({ v: values, t: transfer }, transfer as wt.Transferable[]);
+  link.postMessage(key);
 }
 
 function onWorkerMessage(value: unknown): void {
@@ -192,7 +218,7 @@ function serve(request: Request): void {
   items?.delete(key);
   const reply: Reply = { [MARK]: 'reply', o: request.o, s: request.s, p: request.p };
   let transfer: unknown[] = [];
-  if (entry == null) {
+  if (entry == null || 'error' in entry) {
     reply.missing = true;
   } else {
     reply.v = entry.values;
@@ -208,17 +234,27 @@ function serve(request: Request): void {
  * serializer throws for them, before anything is sent.
  */
 export function sendForeign(port: string, readerThread: number, values: unknown[], transfer: unknown[]): ForeignRef {
-  const seq = hub.nextSeq++;
-  const key = itemKey(THREAD, seq);
-  if (readerThread >= 0 && readerThread !== THREAD) {
-    const message: ItemsMessage = { o: THREAD, s: seq, p: port, v: values, t: transfer };
-    link(readerThread).postMessage(message, transfer as readonly wt.Transferable[]);
-    return { origin: THREAD, seq, destination: readerThread };
+  const seq = hub.nextSeq;
+  const remote = readerThread >= 0 && readerThread !== THREAD;
+  postItems(remote ? link(readerThread) : loopback(), { o: THREAD, s: seq, p: port }, values, transfer);
+  hub.nextSeq++;
+  return { origin: THREAD, seq, destination: remote ? readerThread : THREAD };
+}
+
+/**
+ * The link of this thread with itself: items read here go through Node's
+ * serializer too, so that reading them back happens (and may fail, as
+ * 'messageerror') when the message is read.
+ */
+function loopback(): wt.MessagePort {
+  if (hub.loopback === null) {
+    const { port1, port2 } = new wt.MessageChannel();
+    hub.loopback = port1;
+    const ports = hub.links.get(THREAD);
+    if (ports === undefined) hub.links.set(THREAD, [port2]);
+    else ports.push(port2);
   }
-  // Read here, or held here until the reader asks.
-  const entry = structuredClone({ values, transfer }, { transfer: transfer as wt.Transferable[] }) as Entry;
-  put(port, key, entry);
-  return { origin: THREAD, seq, destination: THREAD };
+  return hub.loopback;
 }
 
 /** Serializes and transfers the items of a message nobody will read, for the errors and detaching. */
@@ -246,6 +282,7 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
   }
   if (entry !== undefined) {
     hub.stash.get(port)?.delete(key);
+    if ('error' in entry) throw entry.error;
     return entry.values;
   }
   if (ref.destination !== THREAD && !hub.requested.has(key)) {
@@ -263,15 +300,15 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
 }
 
 /** Everything waiting here for `port`, to travel with it (see bundle()). */
-export function takeAll(port: string): { keys: string[]; entries: Entry[] } | null {
+export function takeAll(port: string): { keys: string[]; entries: Items[] } | null {
   readLinks();
   const items = hub.stash.get(port);
   if (items === undefined || items.size === 0) return null;
   hub.stash.delete(port);
   const keys: string[] = [];
-  const entries: Entry[] = [];
+  const entries: Items[] = [];
   for (const [key, entry] of items) {
-    if (entry === null) continue;
+    if (entry === null || 'error' in entry) continue;
     keys.push(key);
     entries.push(entry);
   }
@@ -279,7 +316,7 @@ export function takeAll(port: string): { keys: string[]; entries: Entry[] } | nu
 }
 
 /** Puts back what takeAll() took, on the thread the port arrived at. */
-export function putAll(port: string, keys: string[], entries: Entry[]): void {
+export function putAll(port: string, keys: string[], entries: Items[]): void {
   for (let i = 0; i < keys.length; i++) put(port, keys[i], entries[i]);
 }
 

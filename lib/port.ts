@@ -85,6 +85,13 @@ class PortState {
   readonly peerStateWord: number;
   readonly peerGoneWord: number;
   readonly optionsWord: number;
+  /** Messages published to this port (written by the peer), and to the peer (written here). */
+  readonly publishedWord: number;
+  readonly peerPublishedWord: number;
+  /** Where `consumed` is kept while the port changes owner. */
+  readonly consumedWord: number;
+  /** Messages this port has taken (with publishedWord: the backlog). */
+  consumed = 0;
   options: ResolvedOptions;
   /** Delivering messages (a 'message' listener exists, or start() was called). */
   started = false;
@@ -98,8 +105,9 @@ class PortState {
   transferred = false;
   /** The consumer's segment we already asked the peer to shrink. */
   trimRequested: ArrayBuffer | null = null;
-  /** Per-message fallback (no runNextTicks): state kept across native calls. */
+  /** Messages this wake-up may still deliver (Node's max(1000, backlog) rule). */
   budget = 0;
+  /** Per-message fallback (no runNextTicks): the drain resumes in a fresh callback. */
   resuming = false;
 
   constructor(handle: PortHandle, options: ResolvedOptions | null) {
@@ -109,8 +117,13 @@ class PortState {
     this.peerStateWord = side === 0 ? layout.stateWord1 : layout.stateWord0;
     this.peerGoneWord = side === 0 ? layout.goneWord1 : layout.goneWord0;
     this.optionsWord = side === 0 ? layout.optionsWord0 : layout.optionsWord1;
+    this.publishedWord = side === 0 ? layout.publishedWord0 : layout.publishedWord1;
+    this.peerPublishedWord = side === 0 ? layout.publishedWord1 : layout.publishedWord0;
+    this.consumedWord = side === 0 ? layout.consumedWord0 : layout.consumedWord1;
     if (options === null) {
+      // Arrived from elsewhere: pick up where the previous owner left.
       this.options = unpackOptions(Atomics.load(this.ctrl(), this.optionsWord));
+      this.consumed = Atomics.load(this.ctrl(), this.consumedWord);
     } else {
       this.options = options;
       if (options.batch || options.spin !== 0) Atomics.store(this.ctrl(), this.optionsWord, packOptions(options));
@@ -139,6 +152,7 @@ class PortState {
 
   /** Drops the shared-memory views: this thread no longer touches the rings. */
   releaseViews(): void {
+    if (this.control !== null) Atomics.store(this.control, this.consumedWord, this.consumed);
     if (this.producer !== null) this.producer.release();
     if (this.consumer !== null) this.consumer.release();
     this.producer = null;
@@ -579,6 +593,10 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
       patchTokens(encoder, tokenOffset, (st.handle as PortHandle).transfer(handles));
     }
     producer.commit(encoder);
+    // The backlog count (Node's max(1000, backlog)): a plain write, ordered
+    // before the next message's seq_cst tail store.
+    const ctrl = st.control as Int32Array;
+    ctrl[st.peerPublishedWord] = (ctrl[st.peerPublishedWord] + 1) | 0;
     wakePeer(st);
   }
   encoder.finish();
@@ -708,10 +726,11 @@ function drain(port: PortObject, st: PortState): boolean {
   if (st.transferred || st.closed) return false;
   const c = st.in();
   const perMessage = !st.options.batch && runNextTicks === null;
-  if (!st.resuming) st.budget = BATCH_LIMIT;
+  if (!st.resuming) {
+    const backlog = (st.ctrl()[st.publishedWord] - st.consumed) | 0;
+    st.budget = backlog > BATCH_LIMIT ? backlog : BATCH_LIMIT;
+  }
   st.resuming = false;
-  const snapshotView = c.view;
-  const snapshotTail = c.tailNow();
   try {
     for (;;) {
       if (st.transferred || st.closed) return false;
@@ -726,11 +745,12 @@ function drain(port: PortObject, st: PortState): boolean {
         continue;
       }
       if (!st.started) return false; // stays awake: start() delivers it
-      if (st.budget <= 0 && c.passed(snapshotView, snapshotTail)) {
+      if (st.budget <= 0) {
         (st.handle as PortHandle).schedule();
         return false;
       }
       st.budget--;
+      st.consumed++;
       let received: Received;
       try {
         received = readMessage(st, c);
@@ -942,9 +962,11 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
     // Not arrived yet from another thread: nothing can be taken synchronously.
     if (error === NOT_YET) return undefined;
     c.pop();
+    st.consumed++;
     throw error;
   }
   c.pop();
+  st.consumed++;
   if (c.peek() === 0 && !sleep(st, c)) (st.handle as PortHandle).schedule();
   return { message: received.value };
 }

@@ -224,11 +224,6 @@ export class Consumer {
     Atomics.store(this.i32, HEAD, this.head);
   }
 
-  /** Whether the producer has published past `tail` of the current segment (for batch limits). */
-  passed(view: ArrayBuffer, tail: number): boolean {
-    return view !== this.view || ((this.head - tail) | 0) >= 0;
-  }
-
   /** Published tail of the current segment, read with seq_cst (the sleep protocol, port.h). */
   tailNow(): number {
     return Atomics.load(this.i32, TAIL);

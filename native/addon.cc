@@ -374,6 +374,10 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("goneWord1", ControlLayout::GoneWord(1));
   layout.Set("optionsWord0", ControlLayout::OptionsWord(0));
   layout.Set("optionsWord1", ControlLayout::OptionsWord(1));
+  layout.Set("publishedWord0", ControlLayout::PublishedWord(0));
+  layout.Set("publishedWord1", ControlLayout::PublishedWord(1));
+  layout.Set("consumedWord0", ControlLayout::ConsumedWord(0));
+  layout.Set("consumedWord1", ControlLayout::ConsumedWord(1));
   layout.Set("controlBytes", ControlLayout::kBytes);
   layout.Set("kindMessage", static_cast<uint32_t>(RecordKind::kMessage));
   layout.Set("kindWrap", static_cast<uint32_t>(RecordKind::kWrap));

@@ -5,7 +5,11 @@
 namespace ringport {
 
 PortEndpoint::PortEndpoint(Env* env, Channel* channel, int side)
-    : env_(env), channel_(channel), side_(side), thread_(env->thread_id()) {
+    : env_(env),
+      channel_(channel),
+      side_(side),
+      thread_(env->thread_id()),
+      order_(env->NextOrder()) {
   channel_->Attach(side_, this);
   env_->Track(this);
 }

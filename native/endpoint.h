@@ -41,6 +41,8 @@ class PortEndpoint final : public Endpoint {
 
   Channel* channel() const { return channel_; }
   int side() const { return side_; }
+  // Creation order within the environment (Env::OnAsync serves in this order).
+  uint64_t order() const { return order_; }
 
   // ---- JS thread of the owning environment ----
   bool attached() const { return state_ == State::kAttached; }
@@ -81,6 +83,7 @@ class PortEndpoint final : public Endpoint {
   Channel* const channel_;
   const int side_;
   const int32_t thread_;  // the owning environment's JavaScript threadId
+  const uint64_t order_;
 
   // JS thread only.
   State state_ = State::kAttached;

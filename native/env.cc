@@ -1,5 +1,8 @@
 #include "env.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "endpoint.h"
 
 namespace ringport {
@@ -70,6 +73,11 @@ napi_value Env::shared() {
   return object;
 }
 
+// Node gives each port its own async handle, and libuv visits them in
+// creation order once per wake-up, calling those that are pending then. One
+// handle serves all ports here, so this walk does the same: ports in creation
+// order, and a port woken during the walk is served now if the walk has not
+// passed it yet, else at the next wake-up (Enqueue sent one).
 void Env::OnAsync(void* data) {
   Env* self = static_cast<Env*>(data);
   std::vector<PortEndpoint*> batch;
@@ -77,11 +85,29 @@ void Env::OnAsync(void* data) {
     std::lock_guard<std::mutex> lock(self->mutex_);
     batch.swap(self->ready_);
   }
-  // Endpoints queued while these run wait for the next wake-up, as Node's
-  // re-armed ports do.
-  for (PortEndpoint* endpoint : batch) {
+  const auto by_order = [](const PortEndpoint* a, const PortEndpoint* b) {
+    return a->order() < b->order();
+  };
+  std::sort(batch.begin(), batch.end(), by_order);
+  for (size_t i = 0; i < batch.size(); i++) {
+    PortEndpoint* endpoint = batch[i];
     if (self->alive_) endpoint->Dispatch();
+    const uint64_t passed = endpoint->order();
     endpoint->Unref();
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    if (self->ready_.empty()) continue;
+    // Woken meanwhile and still ahead of the walk: served in this pass.
+    auto ahead = std::stable_partition(
+        self->ready_.begin(), self->ready_.end(),
+        [passed](const PortEndpoint* e) { return e->order() <= passed; });
+    if (ahead == self->ready_.end()) continue;
+    std::vector<PortEndpoint*> later(ahead, self->ready_.end());
+    self->ready_.erase(ahead, self->ready_.end());
+    std::sort(later.begin(), later.end(), by_order);
+    std::vector<PortEndpoint*> rest(batch.begin() + i + 1, batch.end());
+    batch.resize(i + 1);
+    std::merge(rest.begin(), rest.end(), later.begin(), later.end(),
+               std::back_inserter(batch), by_order);
   }
 }
 

@@ -34,6 +34,9 @@ class Env {
   // in the poll phase, as Node does for its ports. Takes a reference.
   void Enqueue(PortEndpoint* endpoint);
 
+  // JS thread. A number for each new endpoint, in creation order.
+  uint64_t NextOrder() { return next_order_++; }
+
   // JS thread. The async handle keeps the loop alive while at least one port
   // holds a reference.
   void Ref();
@@ -72,7 +75,8 @@ class Env {
   napi_ref shared_ = nullptr;
   int32_t thread_id_ = -1;
   bool alive_ = true;
-  int32_t refs_ = 0;  // JS thread only
+  int32_t refs_ = 0;         // JS thread only
+  uint64_t next_order_ = 0;  // JS thread only
 
   std::mutex mutex_;  // guards ready_
   std::vector<PortEndpoint*> ready_;

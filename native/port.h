@@ -61,7 +61,17 @@ struct ControlLayout {
   static constexpr uint32_t OptionsWord(int side) {
     return 2 * kWordsPerLine + 2 + static_cast<uint32_t>(side);
   }
-  static constexpr uint32_t kBytes = 3 * kCacheLine;
+  // Messages published into `side`'s incoming ring (written by its peer's
+  // producer), and taken by `side` (written when it changes owner): their
+  // difference is the backlog behind Node's max(1000, backlog) rule. On a
+  // line of their own: the producer writes one per message.
+  static constexpr uint32_t PublishedWord(int side) {
+    return 3 * kWordsPerLine + static_cast<uint32_t>(side);
+  }
+  static constexpr uint32_t ConsumedWord(int side) {
+    return 3 * kWordsPerLine + 2 + static_cast<uint32_t>(side);
+  }
+  static constexpr uint32_t kBytes = 4 * kCacheLine;
   static_assert(kWordsPerLine >= 4, "the third line holds four words");
 };
 
