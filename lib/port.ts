@@ -20,6 +20,7 @@ import { MessagePortCloseEvent, messageEvent, setPortBrand } from './events';
 import {
   kCreateEvent,
   kCurrentlyReceivingPorts,
+  kEvents,
   kHybridDispatch,
   kNewListener,
   kRemoveListener,
@@ -109,6 +110,10 @@ class PortState {
   budget = 0;
   /** Per-message fallback (no runNextTicks): the drain resumes in a fresh callback. */
   resuming = false;
+  /** The drain stopped because a listener threw: its exception is rethrown as the callback closes. */
+  faulted = false;
+  /** A message or messageerror listener was added since the last delivery (see guardListeners). */
+  unguarded = false;
 
   constructor(handle: PortHandle, options: ResolvedOptions | null) {
     this.handle = handle;
@@ -218,6 +223,8 @@ const portNewListener = function (this: PortObject, size: number, type: string):
     this.ref();
     startPort(this[kState]);
   }
+  // The first listener's record is filed after this hook runs: guarded at the next delivery.
+  if (type === 'message' || type === 'messageerror') this[kState].unguarded = true;
   // eslint-disable-next-line prefer-rest-params
   eventTargetNewListener.apply(this, arguments as unknown as unknown[]);
 };
@@ -230,6 +237,46 @@ const portRemoveListener = function (this: PortObject, size: number, type: strin
   // eslint-disable-next-line prefer-rest-params
   eventTargetRemoveListener.apply(this, arguments as unknown as unknown[]);
 };
+
+// Listener faults. Node's dispatcher rethrows a listener's exception from a
+// process.nextTick callback. That tick must run from a native callback
+// scope, not from runNextTicks() inside drain(): only there does an uncaught
+// throw reach Node's handler with its own location and async id stack. So
+// each message/messageerror callback is guarded, and a message whose
+// listener threw ends the JavaScript-side drain; the native side closes the
+// scope (running the tick) and calls again. A tick that throws inside
+// runNextTicks() (a rejected async listener, a user's nextTick) still reaches
+// Node's handler, through napi_fatal_exception: only the source excerpt above
+// a fatal error differs (README, Differences).
+let listenerThrew = false;
+const reflectApply = Reflect.apply;
+
+interface ListenerRecord {
+  next: ListenerRecord | undefined;
+  callback: unknown;
+}
+
+const guards = new WeakSet<object>();
+
+/** Guards every callback of `type` not guarded yet (lists are short; onmessage re-files its record). */
+function guardListeners(port: PortObject, type: string): void {
+  const root = (port as unknown as Record<symbol, Map<string, ListenerRecord>>)[kEvents].get(type);
+  for (let record = root?.next; record !== undefined; record = record.next) {
+    const callback = record.callback;
+    // A weak listener's callback is a WeakRef (Node's internal handlers only).
+    if (typeof callback !== 'function' || guards.has(callback)) continue;
+    const guarded = function (this: unknown, arg: unknown): unknown {
+      try {
+        return reflectApply(callback, this, [arg]);
+      } catch (error) {
+        listenerThrew = true;
+        throw error;
+      }
+    };
+    guards.add(guarded);
+    record.callback = guarded;
+  }
+}
 
 for (const hook of [portNewListener, portRemoveListener]) Object.defineProperty(hook, 'name', { value: '' });
 
@@ -681,6 +728,12 @@ function closeAll(ports: readonly MessagePort[]): void {
 }
 
 function dispatch(port: PortObject, type: string, value: unknown, ports: MessagePort[] | undefined): void {
+  const st = port[kState];
+  if (st.unguarded) {
+    st.unguarded = false;
+    guardListeners(port, 'message');
+    guardListeners(port, 'messageerror');
+  }
   port[kCurrentlyReceivingPorts] = ports;
   try {
     (port as unknown as Record<symbol, HybridDispatch>)[kHybridDispatch].call(port, value, type, undefined);
@@ -720,7 +773,8 @@ function spinFor(c: Consumer, micros: number): boolean {
  * Delivers what the incoming ring holds, as Node's MessagePort::OnMessage:
  * at most max(1000, backlog) messages, then it re-arms; a close marker at the
  * head closes the port even when it is not started. Returns true to be called
- * again in a fresh callback scope (per-message mode without runNextTicks).
+ * again in a fresh callback scope: per message without runNextTicks, and
+ * after a message whose listener faulted (see guardListeners).
  */
 function drain(port: PortObject, st: PortState): boolean {
   if (st.transferred || st.closed) return false;
@@ -729,6 +783,14 @@ function drain(port: PortObject, st: PortState): boolean {
   if (!st.resuming) {
     const backlog = (st.ctrl()[st.publishedWord] - st.consumed) | 0;
     st.budget = backlog > BATCH_LIMIT ? backlog : BATCH_LIMIT;
+  }
+  if (st.resuming && st.faulted) {
+    // A listener's exception was thrown (and handled) as the previous
+    // callback closed: as in Node, the rest waits for the next wake-up.
+    st.resuming = false;
+    st.faulted = false;
+    (st.handle as PortHandle).schedule();
+    return false;
   }
   st.resuming = false;
   try {
@@ -762,9 +824,11 @@ function drain(port: PortObject, st: PortState): boolean {
         return false;
       }
       c.pop();
+      listenerThrew = false;
       dispatch(port, 'message', received.value, received.ports.length > 0 ? received.ports : undefined);
       if (!st.options.batch) {
-        if (perMessage) {
+        if (perMessage || listenerThrew) {
+          st.faulted = listenerThrew;
           st.resuming = true;
           return true;
         }

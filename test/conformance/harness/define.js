@@ -12,6 +12,9 @@
 //   expected: value    not differential: the ringport outcome's log must equal
 //                      this (documented expectation), e.g. where Node crashes
 //   reason: '...'      why a scenario is not differential
+//   excerptDiffers: true  a fatal error's source excerpt (the lines above the
+//                      error, naming where it was thrown) is not compared;
+//                      `reason` says why (a documented difference)
 module.exports = function define(mod) {
   const list = [];
   mod.exports = list;

@@ -8,6 +8,7 @@ export interface ScenarioInfo {
   expected: unknown;
   reason: string | null;
   timeout: number | null;
+  excerptDiffers: boolean;
 }
 
 export interface Outcome {
@@ -39,5 +40,5 @@ export function runFile(
   list: ScenarioInfo[],
   options?: RunOptions,
 ): Promise<Record<string, { a?: Outcome; b?: Outcome }>>;
-export function comparable(outcome: Outcome | undefined): Omit<Outcome, 'debugStack'> | undefined;
+export function comparable(outcome: Outcome | undefined, scenario?: ScenarioInfo): Omit<Outcome, 'debugStack'> | undefined;
 export function nodeProblem(outcome: Outcome | undefined, scenario: ScenarioInfo): string | null;

@@ -134,10 +134,18 @@ async function runFile(file, list, { implA = 'node', implB = 'ringport', include
 }
 
 /** The part of an outcome that is compared (debugging aids removed). */
-function comparable(outcome) {
+function comparable(outcome, scenario) {
   if (!outcome || typeof outcome !== 'object') return outcome;
   const { debugStack, ...rest } = outcome;
+  if (scenario && scenario.excerptDiffers && typeof rest.stderr === 'string') rest.stderr = withoutExcerpt(rest.stderr);
   return rest;
+}
+
+/** A fatal error report without the source excerpt above it (location, source line, caret). */
+function withoutExcerpt(stderr) {
+  const lines = stderr.split('\n');
+  const caret = lines.findIndex((line) => /^\s*\^+\s*$/.test(line));
+  return caret >= 0 && caret <= 2 ? lines.slice(caret + 1).join('\n') : stderr;
 }
 
 /** Why a Node-side outcome cannot serve as the reference, or null if it is clean. */

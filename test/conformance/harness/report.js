@@ -102,8 +102,8 @@ function diff(a, b, at = '', out = []) {
         console.log(`NODE-PROBLEM  ${tag}: ${problem}`);
         continue;
       }
-      const a = drive.comparable(r.a);
-      const b = drive.comparable(r.b);
+      const a = drive.comparable(r.a, s);
+      const b = drive.comparable(r.b, s);
       if (stable(a) === stable(b)) {
         counts.pass++;
         console.log(`PASS  ${tag}`);

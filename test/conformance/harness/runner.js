@@ -41,6 +41,7 @@ if (mode === 'list') {
       expected: s.expected === undefined ? null : s.expected,
       reason: s.reason || null,
       timeout: s.timeout || null,
+      excerptDiffers: !!s.excerptDiffers,
     })),
   );
 } else if (mode === 'batch') {

@@ -45,7 +45,7 @@ export function conformanceSuite(base: string): void {
         const r = results[s.name] || {};
         const problem = drive.nodeProblem(r.a, s);
         if (problem) throw new Error(`the ${implA} reference run is not usable: ${problem}`);
-        expect(drive.comparable(r.b)).toEqual(drive.comparable(r.a));
+        expect(drive.comparable(r.b, s)).toEqual(drive.comparable(r.a, s));
       });
     }
   });

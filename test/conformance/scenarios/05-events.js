@@ -428,6 +428,39 @@ scenario.isolated('an uncaught listener exception crashes the process (exit 1, s
   process.on('exit', (code) => t.log('exit', code));
 });
 
+scenario.isolated('an async listener that rejects crashes the process as Node reports it', [34], (t) => {
+  const { port1, port2 } = new t.impl.MessageChannel();
+  port2.on('message', async (v) => {
+    t.log('message', v);
+    if (v === 2) throw new TypeError('async listener failure');
+  });
+  port1.postMessage(1);
+  port1.postMessage(2);
+  port1.postMessage(3);
+  process.on('exit', (code) => t.log('exit', code));
+}, {
+  excerptDiffers: true,
+  reason:
+    "the rejection's rethrow tick runs inside ringport's drain, so Node's report names where the error was made, not event_target's rethrow line (README, Differences)",
+});
+
+scenario('a handled listener exception: the rest of the backlog waits for the next wake-up', [34], async (t) => {
+  const { port1, port2 } = t.channel();
+  process.on('uncaughtException', function onError(error) {
+    process.off('uncaughtException', onError);
+    t.log('uncaughtException', error.message);
+    setImmediate(() => t.log('immediate after the exception'));
+  });
+  port2.on('message', (v) => {
+    t.log('message', v);
+    process.nextTick(() => t.log('tick', v));
+    if (v === 2) throw new Error('listener failure');
+  });
+  for (let i = 1; i <= 4; i++) port1.postMessage(i);
+  await t.turns();
+  port2.close();
+});
+
 scenario('emit(): synchronous dispatch, MessageEvent or CustomEvent, return value', [35], (t) => {
   const { port2 } = t.channel();
   port2.on('message', (v) => t.log('on message', v));
