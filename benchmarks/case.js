@@ -20,7 +20,8 @@ async function main() {
   const run = require(path.join(__dirname, 'cases', `${job.case}.js`));
   const result = await run(job.params || {}, { rounds: job.rounds, seconds: job.seconds, round: job.round });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-  // Ports keep event loops alive by design; this process is done.
+  // Cases leave their ports and workers open (ports keep event loops alive
+  // by design): the process is done, end it.
   process.exit(0);
 }
 

@@ -113,12 +113,18 @@ function renderSvg(report) {
           const tx = x(bar.target);
           out.push(`<line x1="${tx}" y1="${mid - BAR / 2 - 3}" x2="${tx}" y2="${mid + BAR / 2 + 3}" stroke="#000" stroke-width="2.5"/>`);
         }
-        const right = bar.value >= 1;
-        const labelX = right ? Math.max(x1, bar.target !== null ? x(bar.target) : x1) + 6 : Math.min(x1, bar.target !== null ? x(bar.target) : x1) - 6;
+        // The figure goes past the end of the bar (and its target tick), or
+        // right of the 1× line when a bar to the left leaves no room.
+        const text = `${bar.value >= 10 ? bar.value.toFixed(1) : bar.value.toPrecision(2)}×`;
+        const ends = [x1, ...(bar.target !== null ? [x(bar.target)] : [])];
+        let right = bar.value >= 1;
+        let labelX = right ? Math.max(...ends) + 6 : Math.min(...ends) - 6;
+        if (!right && labelX - text.length * 7.5 < PLOT_LEFT) {
+          right = true;
+          labelX = Math.max(x0, ...ends) + 6;
+        }
         out.push(
-          `<text x="${labelX}" y="${mid + 4}" text-anchor="${right ? 'start' : 'end'}" font-size="12" fill="${COLORS.text}">${escape(
-            `${bar.value >= 10 ? bar.value.toFixed(1) : bar.value.toPrecision(2)}×`,
-          )}</text>`,
+          `<text x="${labelX}" y="${mid + 4}" text-anchor="${right ? 'start' : 'end'}" font-size="12" fill="${COLORS.text}">${escape(text)}</text>`,
         );
       }
       y += STEP;
@@ -165,3 +171,14 @@ function renderChart(report) {
 }
 
 module.exports = { renderChart, renderSvg };
+
+// Re-renders a chart from a results file:
+//   node benchmarks/chart.js benchmarks/results/latest.json out.png
+if (require.main === module) {
+  const [input, output] = process.argv.slice(2);
+  if (!input || !output) {
+    process.stderr.write('usage: node benchmarks/chart.js RESULTS.json OUT.png\n');
+    process.exit(2);
+  }
+  fs.writeFileSync(output, renderChart(JSON.parse(fs.readFileSync(input, 'utf8'))));
+}

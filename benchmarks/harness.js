@@ -36,9 +36,12 @@ async function startWorker(variantName, ports) {
   let ready;
   const readyPromise = new Promise((resolve) => (ready = resolve));
   worker.on('message', (msg) => {
-    if (msg.type === 'ready') ready();
-    else if (msg.type === 'ok') pending.get(msg.seq)(msg), pending.delete(msg.seq);
-    else if (msg.type === 'done' || msg.type === 'returned') {
+    if (msg.type === 'ready') {
+      ready();
+    } else if (msg.type === 'ok') {
+      pending.get(msg.seq)(msg);
+      pending.delete(msg.seq);
+    } else if (msg.type === 'done' || msg.type === 'returned') {
       const key = `${msg.type}:${msg.index}`;
       const resolve = waiters.get(key);
       if (resolve === undefined) fail(new Error(`${variantName}: unexpected '${msg.type}' from the worker`));
@@ -48,9 +51,7 @@ async function startWorker(variantName, ports) {
   });
   // A failing worker fails the whole case, loudly.
   worker.on('error', (error) => fail(new Error(`${variantName} worker failed: ${error.stack || error}`)));
-  worker.on('exit', (code) => {
-    if (!worker.terminating) fail(new Error(`${variantName} worker exited early with code ${code}`));
-  });
+  worker.on('exit', (code) => fail(new Error(`${variantName} worker exited early with code ${code}`)));
   await readyPromise;
 
   return {
@@ -73,10 +74,6 @@ async function startWorker(variantName, ports) {
      */
     next(type, index = 0) {
       return new Promise((resolve) => waiters.set(`${type}:${index}`, resolve));
-    },
-    async terminate() {
-      worker.terminating = true;
-      await worker.terminate();
     },
   };
 }

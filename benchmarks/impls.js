@@ -7,7 +7,9 @@
 const path = require('node:path');
 const workerThreads = require('node:worker_threads');
 
-const ROOT = path.join(__dirname, '..');
+// The ringport build under test: this repository, or another checkout's
+// (RINGPORT_BENCH_LIB=/path/to/ringport) to compare two builds' figures.
+const LIB = process.env.RINGPORT_BENCH_LIB ? path.resolve(process.env.RINGPORT_BENCH_LIB) : path.join(__dirname, '..');
 
 const VARIANTS = {
   node: { lib: 'node', options: undefined, label: 'Node' },
@@ -20,7 +22,7 @@ let ringport = null;
 // ringport is loaded only by processes that use it, so a Node-only process
 // (memory, idle-channel cases) carries none of its code or native state.
 function loadRingport() {
-  if (ringport === null) ringport = require(ROOT);
+  if (ringport === null) ringport = require(LIB);
   return ringport;
 }
 
@@ -57,4 +59,4 @@ function loadVariant(name) {
   };
 }
 
-module.exports = { VARIANTS, variantSpec, loadVariant };
+module.exports = { VARIANTS, LIB, variantSpec, loadVariant };

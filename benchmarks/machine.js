@@ -5,7 +5,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const ROOT = path.join(__dirname, '..');
+const { LIB } = require('./impls');
 
 function cpuModel() {
   try {
@@ -22,16 +22,35 @@ function cpuModel() {
 
 function gitRevision() {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'native'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: LIB, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'native'], { cwd: LIB, encoding: 'utf8' }).trim();
     return dirty ? `${head} + uncommitted changes in lib/ or native/` : head;
   } catch {
     return 'unknown';
   }
 }
 
-function machineInfo() {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+function cpuTimes() {
+  let idle = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    idle += times.idle;
+    total += times.user + times.nice + times.sys + times.idle + times.irq;
+  }
+  return { idle, total };
+}
+
+/** Share of all cores other processes kept busy during `ms` (before this run starts anything). */
+async function cpuBusy(ms = 1000) {
+  const a = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = cpuTimes();
+  const total = b.total - a.total;
+  return total > 0 ? Math.round((1 - (b.idle - a.idle) / total) * 100) : 0;
+}
+
+async function machineInfo() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(LIB, 'package.json'), 'utf8'));
   return {
     date: new Date().toISOString(),
     cpu: cpuModel(),
@@ -42,6 +61,10 @@ function machineInfo() {
     v8: process.versions.v8,
     uv: process.versions.uv,
     ringport: `${pkg.version} @ ${gitRevision()}`,
+    ringportPath: LIB,
+    // Other processes' CPU use is the largest source of noise on a small VM.
+    cpuBusyBeforePercent: await cpuBusy(),
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -50,8 +73,10 @@ function describeMachine(m) {
     `date:     ${m.date}`,
     `machine:  ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`,
     `node:     ${m.node} (V8 ${m.v8}, libuv ${m.uv})`,
-    `ringport: ${m.ringport}`,
+    `ringport: ${m.ringport} (${m.ringportPath})`,
+    `load:     CPU ${m.cpuBusyBeforePercent}% busy in the second before the start, load average ${m.loadAverage.join(' ')}` +
+      (m.cpuBusyBeforePercent >= 15 ? ' - other processes are busy: expect noisy figures' : ''),
   ].join('\n');
 }
 
-module.exports = { machineInfo, describeMachine };
+module.exports = { machineInfo, describeMachine, cpuBusy };

@@ -139,7 +139,8 @@ function idleTable(results) {
 function formatReport({ machineText, settings, results }) {
   const parts = [
     machineText,
-    `settings: ${settings.rounds} rounds, ~${settings.seconds} s per measurement${settings.quick ? ' (--quick)' : ''}` +
+    `settings: ${settings.rounds} rounds (${settings.isolatedRounds} for the memory and idle rows), ` +
+      `~${settings.seconds} s per measurement${settings.quick ? ' (--quick)' : ''}` +
       `${settings.filter ? `, filter "${settings.filter}"` : ''}`,
     '',
     'Medians over the rounds. rp/Node is the median of the per-round ratios ringport/Node',

@@ -1,10 +1,11 @@
 'use strict';
-// What `npm run bench` measures: one entry per case (a child process, or one
-// per implementation and round when `isolate` is set), and the table lines
-// it yields. A line compares `key` with `base` round by round; the ratio is
+// What `npm run bench` measures: one entry per row, run as a child process
+// (or one per implementation and round when `isolate` is set; rows with the
+// same `job` share those processes), and the table lines it yields. A line
+// compares the samples `key` with `base` round by round; the ratio is
 // key / base, so for `better: 'higher'` rows (msg/s) more is better and the
 // target is a minimum, for `better: 'lower'` rows (time, bytes) less is
-// better and the target is a maximum.
+// better and the target is a maximum. `self` lines go to the idle table.
 const STREAM_VARIANTS = ['node', 'ringport', 'ringport-batch'];
 
 /** Lines of a stream row: ringport default and batch, each against the same Node figure. */
@@ -26,6 +27,18 @@ function streamRow(id, payload, title, defaultTarget, batchTarget, listener = 'o
     lines: streamLines(defaultTarget, batchTarget),
   };
 }
+
+// Both idle rows come from one job: a process per library and round that
+// measures the round trip and the stream with and without idle channels.
+// One process per library: Node's idle ports would slow ringport's wake-ups too.
+const IDLE_JOB = {
+  case: 'idle',
+  job: 'idle',
+  isolate: [
+    { lib: 'node', roundtrip: ['node'], stream: ['node'], payload: 'object' },
+    { lib: 'ringport', roundtrip: ['ringport', 'ringport-spin'], stream: ['ringport', 'ringport-batch'], payload: 'object' },
+  ],
+};
 
 // "Within 10% of its own figure without idle channels".
 const IDLE_SLACK = 1.1; // latency: at most 10% higher
@@ -96,18 +109,13 @@ const ROWS = [
     title: 'round trip, 10,000 idle channels per thread',
     unit: 'µs',
     better: 'lower',
-    case: 'idle',
-    // One process per implementation: Node's idle ports would slow ringport's wake-ups too.
-    isolate: [
-      { measure: 'roundtrip', variants: ['node'] },
-      { measure: 'roundtrip', variants: ['ringport', 'ringport-spin'] },
-    ],
+    ...IDLE_JOB,
     lines: [
-      { key: 'ringport+idle', base: 'node+idle', mode: 'default', target: null },
-      { key: 'ringport-spin+idle', base: 'node+idle', mode: 'spin 50 µs', target: null },
-      { key: 'ringport+idle', base: 'ringport', mode: 'default', target: IDLE_SLACK, self: true },
-      { key: 'ringport-spin+idle', base: 'ringport-spin', mode: 'spin 50 µs', target: IDLE_SLACK, self: true },
-      { key: 'node+idle', base: 'node', mode: 'Node', target: null, self: true },
+      { key: 'roundtrip:ringport+idle', base: 'roundtrip:node+idle', mode: 'default', target: null },
+      { key: 'roundtrip:ringport-spin+idle', base: 'roundtrip:node+idle', mode: 'spin 50 µs', target: null },
+      { key: 'roundtrip:ringport+idle', base: 'roundtrip:ringport', mode: 'default', target: IDLE_SLACK, self: true },
+      { key: 'roundtrip:ringport-spin+idle', base: 'roundtrip:ringport-spin', mode: 'spin 50 µs', target: IDLE_SLACK, self: true },
+      { key: 'roundtrip:node+idle', base: 'roundtrip:node', mode: 'Node', target: null, self: true },
     ],
   },
   {
@@ -115,17 +123,13 @@ const ROWS = [
     title: 'stream → worker: small object, 10,000 idle channels per thread',
     unit: 'msg/s',
     better: 'higher',
-    case: 'idle',
-    isolate: [
-      { measure: 'stream', payload: 'object', variants: ['node'] },
-      { measure: 'stream', payload: 'object', variants: ['ringport', 'ringport-batch'] },
-    ],
+    ...IDLE_JOB,
     lines: [
-      { key: 'ringport+idle', base: 'node+idle', mode: 'default', target: null },
-      { key: 'ringport-batch+idle', base: 'node+idle', mode: 'batch', target: null },
-      { key: 'ringport+idle', base: 'ringport', mode: 'default', target: IDLE_FLOOR, self: true },
-      { key: 'ringport-batch+idle', base: 'ringport-batch', mode: 'batch', target: IDLE_FLOOR, self: true },
-      { key: 'node+idle', base: 'node', mode: 'Node', target: null, self: true },
+      { key: 'stream:ringport+idle', base: 'stream:node+idle', mode: 'default', target: null },
+      { key: 'stream:ringport-batch+idle', base: 'stream:node+idle', mode: 'batch', target: null },
+      { key: 'stream:ringport+idle', base: 'stream:ringport', mode: 'default', target: IDLE_FLOOR, self: true },
+      { key: 'stream:ringport-batch+idle', base: 'stream:ringport-batch', mode: 'batch', target: IDLE_FLOOR, self: true },
+      { key: 'stream:node+idle', base: 'stream:node', mode: 'Node', target: null, self: true },
     ],
   },
 ];

@@ -7,6 +7,7 @@
 //
 //   node benchmarks/run.js [--quick] [--json] [--filter TEXT] [--rounds N] [--seconds S] [--native]
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 
@@ -19,7 +20,7 @@ const RESULTS = path.join(__dirname, 'results');
 const CASE = path.join(__dirname, 'case.js');
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick          2 rounds of ~0.1 s measurements (under 30 s)
+  --quick          2 rounds of ~0.1 s measurements, 1 for the memory and idle rows (under 30 s)
   --json           print the results as JSON on stdout (the table goes to stderr)
   --filter TEXT    only the rows whose id or title contains TEXT (case-insensitive)
   --rounds N       rounds per row (default 5, --quick 2)
@@ -27,12 +28,17 @@ const USAGE = `usage: npm run bench -- [options]
   --native         also run the plain C++ ring benchmark (native/test/out/ring_bench)
   --help`;
 
+/** A mistake on the command line: reported without a stack trace. */
+function usageError(message) {
+  return Object.assign(new Error(message), { usage: true });
+}
+
 function parseArgs(argv) {
   const args = { quick: false, json: false, filter: null, rounds: null, seconds: null, native: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      if (i + 1 >= argv.length) throw usageError(`${arg} needs a value`);
       return argv[++i];
     };
     if (arg === '--quick') args.quick = true;
@@ -44,10 +50,10 @@ function parseArgs(argv) {
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
-    } else throw new Error(`unknown option ${arg}\n${USAGE}`);
+    } else throw usageError(`unknown option ${arg}\n${USAGE}`);
   }
-  if (args.rounds !== null && !(Number.isInteger(args.rounds) && args.rounds > 0)) throw new Error('--rounds must be a positive integer');
-  if (args.seconds !== null && !(args.seconds > 0)) throw new Error('--seconds must be a positive number');
+  if (args.rounds !== null && !(Number.isInteger(args.rounds) && args.rounds > 0)) throw usageError('--rounds must be a positive integer');
+  if (args.seconds !== null && !(args.seconds > 0)) throw usageError('--seconds must be a positive number');
   return args;
 }
 
@@ -82,7 +88,7 @@ async function runRow(row, settings) {
 
   const samples = {};
   const meta = [];
-  for (let round = 0; round < settings.rounds; round++) {
+  for (let round = 0; round < settings.isolatedRounds; round++) {
     // A B, B A, ...: the processes alternate as the variants do in-process.
     const order = round % 2 === 0 ? row.isolate : [...row.isolate].reverse();
     for (const params of order) {
@@ -118,30 +124,44 @@ async function main() {
   const settings = {
     quick: args.quick,
     rounds: args.rounds ?? (args.quick ? 2 : 5),
+    // Rows that start a process per implementation and round (memory, idle
+    // channels) cost the most; --quick runs them once.
+    isolatedRounds: args.rounds ?? (args.quick ? 1 : 5),
     seconds: args.seconds ?? (args.quick ? 0.1 : 0.3),
     timeout: args.quick ? 60 : 120,
     filter: args.filter,
   };
   const needle = args.filter?.toLowerCase();
   const rows = ROWS.filter((r) => !needle || r.id.toLowerCase().includes(needle) || r.title.toLowerCase().includes(needle));
-  if (rows.length === 0) throw new Error(`no row matches --filter ${args.filter}; rows: ${ROWS.map((r) => r.id).join(', ')}`);
+  if (rows.length === 0) throw usageError(`no row matches --filter ${args.filter}; rows: ${ROWS.map((r) => r.id).join(', ')}`);
 
-  const machine = machineInfo();
+  const machine = await machineInfo();
   const machineText = describeMachine(machine);
   log(machineText);
   log(`running ${rows.length} rows, ${settings.rounds} rounds, ~${settings.seconds} s per measurement\n`);
 
   const started = Date.now();
   const results = [];
+  const jobs = new Map(); // job id -> promise of its result, for rows that share processes
   for (const [i, row] of rows.entries()) {
     const t0 = Date.now();
     const tag = `[${i + 1}/${rows.length}] ${row.id}`;
     try {
-      const { samples, meta } = await runRow(row, settings);
+      let pending = row.job ? jobs.get(row.job) : undefined;
+      if (pending === undefined) {
+        pending = runRow(row, settings);
+        if (row.job) jobs.set(row.job, pending);
+      }
+      const shared = await pending;
+      // A shared job measured more than this row shows: keep this row's keys.
+      const keys = new Set(row.lines.flatMap((l) => [l.key, l.base]));
+      const samples = row.job ? Object.fromEntries(Object.entries(shared.samples).filter(([k]) => keys.has(k))) : shared.samples;
+      const { meta } = shared;
       const lines = evaluate(row, samples);
+      const took = (Date.now() - t0) / 1000;
       const summary = lines.map((l) => `${l.self ? 'self ' : ''}${l.mode} ${l.ratio.toFixed(2)}×`).join(', ');
-      log(`${tag.padEnd(30)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s  ${summary}`);
-      results.push({ row, samples, meta, lines });
+      log(`${tag.padEnd(30)} ${took.toFixed(1).padStart(5)} s  ${summary}`);
+      results.push({ row, samples, meta, lines, seconds: took });
     } catch (error) {
       log(`${tag.padEnd(30)} ERROR\n${error.message}`);
       results.push({ row, error: error.message });
@@ -149,26 +169,28 @@ async function main() {
   }
   const native = args.native ? runNative() : undefined;
   const wallSeconds = (Date.now() - started) / 1000;
+  const loadAfter = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
   const report = {
     machine,
     settings,
     wallSeconds,
-    rows: results.map(({ row, samples, meta, lines, error }) => ({
+    loadAverageAfter: loadAfter,
+    rows: results.map(({ row, samples, meta, lines, seconds, error }) => ({
       id: row.id,
       title: row.title,
       unit: row.unit,
       better: row.better,
       case: row.case,
       params: row.params ?? row.isolate,
-      ...(error ? { error } : { lines, samples, meta }),
+      ...(error ? { error } : { wallSeconds: seconds, lines, samples, meta }),
     })),
     ...(native ? { native } : {}),
   };
 
   let table = formatReport({ machineText, settings, results });
   if (native) table += `\n\nnative ring benchmark (native/test/out/ring_bench):\n${native.output ?? native.error}`;
-  table += `\n\nwall time: ${wallSeconds.toFixed(1)} s`;
+  table += `\n\nwall time: ${wallSeconds.toFixed(1)} s; load average after: ${loadAfter.join(' ')}`;
 
   fs.mkdirSync(RESULTS, { recursive: true });
   const stamp = `${timestamp(machine.date)}${args.quick ? '-quick' : ''}`;
@@ -197,6 +219,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  log(error.stack || String(error));
+  log(error.usage ? error.message : error.stack || String(error));
   process.exitCode = 1;
 });

@@ -43,12 +43,6 @@ async function setupFanIn(variantName, workers, payload) {
   return {
     run,
     threads: sources.map((s) => s.thread),
-    async close() {
-      for (const { port, thread } of sources) {
-        port.close();
-        await thread.terminate();
-      }
-    },
   };
 }
 
@@ -65,6 +59,5 @@ module.exports = async function fanin({ workers = 4, payload = 'object', variant
     return n[v] / (await setups[v].run(n[v]));
   });
 
-  for (const s of Object.values(setups)) await s.close();
   return { samples, meta: { n, workers } };
 };

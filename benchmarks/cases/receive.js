@@ -30,7 +30,7 @@ function setupReceive(variantName) {
     return secondsSince(start);
   }
 
-  return { run, close: () => port1.close() };
+  return { run };
 }
 
 module.exports = async function receive({ variants }, { rounds, seconds }) {
@@ -43,6 +43,5 @@ module.exports = async function receive({ variants }, { rounds, seconds }) {
     return ((await setups[v].run(n[v])) / n[v]) * 1e9;
   });
 
-  for (const s of Object.values(setups)) s.close();
   return { samples, meta: { n } };
 };

@@ -9,13 +9,12 @@ module.exports = async function roundtrip({ variants }, { rounds, seconds }) {
   const threads = Object.values(setups).map((s) => s.thread);
 
   const n = {};
-  for (const v of variants) n[v] = await calibrate(setups[v].run, { warmup: 5000, seconds, start: 1000 });
+  for (const v of variants) n[v] = await calibrate(setups[v].run, { warmup: setups[v].warmup, seconds, start: 1000 });
 
   const samples = await alternate(variants, rounds, async (v) => {
     await gcAll(threads);
     return ((await setups[v].run(n[v])) / n[v]) * 1e6;
   });
 
-  for (const s of Object.values(setups)) await s.close();
   return { samples, meta: { n } };
 };

@@ -11,15 +11,18 @@ module.exports = async function stream({ payload, listener = 'on', variants }, {
 
   const n = {};
   for (const v of variants) {
-    const { spec } = setups[v];
-    n[v] = await calibrate(setups[v].run, { warmup: spec.warmup, seconds, start: Math.min(1000, spec.warmup) });
+    const { run, warmup } = setups[v];
+    n[v] = await calibrate(run, { warmup, seconds, start: Math.min(1000, warmup) });
   }
 
+  // Share of each measurement spent posting (see twothread.js), for the JSON.
+  const postShare = Object.fromEntries(variants.map((v) => [v, []]));
   const samples = await alternate(variants, rounds, async (v) => {
     await gcAll(threads);
-    return n[v] / (await setups[v].run(n[v]));
+    const took = await setups[v].run(n[v]);
+    postShare[v].push(setups[v].stats.postSeconds / took);
+    return n[v] / took;
   });
 
-  for (const s of Object.values(setups)) await s.close();
-  return { samples, meta: { n } };
+  return { samples, meta: { n, postShare } };
 };
