@@ -4,17 +4,17 @@
 // without copying — travel beside the ring: the ring record says where to
 // find them, and Node's serializer carries them with Node's semantics.
 //
-// Where they go:
-// - same thread: structuredClone() (Node's serializer, in-process) into a
-//   per-thread stash;
-// - another thread: a Node MessagePort "link" per pair of threads, set up
-//   once with postMessageToThread(); items are enqueued on the link before
-//   the ring record is published, so the reader finds them synchronously;
-// - a reader that is in flight (its port is being transferred): the sender
-//   keeps them and serves them on request.
-// A port that moves through a ringport port takes its waiting items along; a
-// port that moves through detachPort() leaves them with the old owner, who
-// serves them on request. Items are keyed by (origin thread, sequence).
+// Where they go: a Node MessagePort "link" per pair of threads, set up once
+// with postMessageToThread() (and one from the thread to itself for a reader
+// on the same thread). Each ringport message's items are one Node message on
+// the link, numbered by its place there, enqueued before the ring record is
+// published, so the reader takes them synchronously, and one that Node cannot
+// deserialize is still known by its number. Items for a reader that is in
+// flight (its port is being transferred) go to the sender's own thread, which
+// serves them on request. A port that moves through a ringport port takes its
+// waiting items along; a port that moves through detachPort() leaves them
+// with the old owner, who serves them on request. Items are keyed by (origin
+// thread, destination thread, place on their link).
 import { Blob } from 'node:buffer';
 import { runInThisContext } from 'node:vm';
 import { ReadableStream } from 'node:stream/web';
@@ -31,32 +31,34 @@ const MARK = 'ringport:side';
 export interface ForeignRef {
   /** Thread that sent them. */
   origin: number;
-  /** Its sequence number for them. */
+  /** Their place among the messages of the link from origin to destination. */
   seq: number;
   /** Thread they were delivered to (the reader's owner then, or the origin when it had none). */
   destination: number;
 }
 
-/** The items of one message, or the error reading them back gave. */
-type Entry = { values: unknown[]; transfer: unknown[] } | { error: unknown };
+/** The items of one message. */
 type Items = { values: unknown[]; transfer: unknown[] };
 
-/**
- * On a link, each message's items come as two Node messages: the payload
- * `{ v, t }`, then this key. Reading the payload may throw (Node's
- * deserializer can fail); the key that follows says whose error it is. A
- * payload Node refuses to serialize is not posted, nor is its key.
- */
+/** Where a message's items are bound: origin thread, place on the link, reading port. */
 interface ItemsKey {
   o: number;
   s: number;
   p: string;
 }
 
+/** One Node message on a link: the items of one ringport message, and their key. */
 interface ItemsMessage extends ItemsKey {
   v?: unknown[];
   t?: unknown[];
   missing?: true;
+}
+
+/** One end of a link: Node messages sent and read through it, counted to number them. */
+interface LinkEnd {
+  port: wt.MessagePort;
+  sent: number;
+  read: number;
 }
 
 interface LinkOffer {
@@ -76,30 +78,33 @@ interface Request {
 /** The answer to a Request: delivered as an event, so that the waiting reader wakes. */
 interface Reply extends ItemsMessage {
   [MARK]: 'reply';
+  /** The thread that held the items (their destination). */
+  from: number;
 }
 
 /** Per-thread state, shared by every copy of the library loaded in the thread. */
 interface Hub {
-  nextSeq: number;
-  /** Node ports linking this thread with another: send on the first, read all. */
-  links: Map<number, wt.MessagePort[]>;
+  /** Link ends by the thread at the other end: send on the first, read all. */
+  links: Map<number, LinkEnd[]>;
   /** Items by reading port key, then by item key; null marks items that cannot be had. */
-  stash: Map<string, Map<string, Entry | null>>;
+  stash: Map<string, Map<string, Items | null>>;
+  /** What Node's deserializer threw for items read here, by item key (the port is not known). */
+  failed: Map<string, unknown>;
   /** Item keys asked from another thread and not answered yet. */
   requested: Set<string>;
   /** Called when something arrives that a waiting port may need. */
   waiting: Set<() => void>;
   /** The sending end of this thread's link with itself (loopback()). */
-  loopback: wt.MessagePort | null;
+  loopback: LinkEnd | null;
 }
 
 const shared = native.shared();
 const hub: Hub =
   (shared.foreignHub as Hub | undefined) ??
   (shared.foreignHub = {
-    nextSeq: 1,
     links: new Map(),
     stash: new Map(),
+    failed: new Map(),
     requested: new Set(),
     waiting: new Set(),
     loopback: null,
@@ -111,8 +116,8 @@ if (shared.foreignListener === undefined) {
   (runInThisContext('process') as NodeJS.Process).on('workerMessage', onWorkerMessage);
 }
 
-function itemKey(origin: number, seq: number): string {
-  return `${origin}:${seq}`;
+function itemKey(origin: number, destination: number, seq: number): string {
+  return `${origin}>${destination}:${seq}`;
 }
 
 /** The key of the port that reads a channel side. */
@@ -120,7 +125,7 @@ export function portKey(channelId: number, side: number): string {
   return `${channelId}:${side}`;
 }
 
-function put(port: string, key: string, entry: Entry | null): void {
+function put(port: string, key: string, entry: Items | null): void {
   let items = hub.stash.get(port);
   if (items === undefined) hub.stash.set(port, (items = new Map()));
   items.set(key, entry);
@@ -133,11 +138,16 @@ function notify(): void {
   for (const callback of callbacks) callback();
 }
 
-function link(thread: number): wt.MessagePort {
+function linkEnd(port: wt.MessagePort): LinkEnd {
+  return { port, sent: 0, read: 0 };
+}
+
+function link(thread: number): LinkEnd {
   const existing = hub.links.get(thread);
   if (existing !== undefined) return existing[0];
   const { port1, port2 } = new wt.MessageChannel();
-  hub.links.set(thread, [port1]);
+  const end = linkEnd(port1);
+  hub.links.set(thread, [end]);
   // The far end travels with everything posted on port1 meanwhile.
   const offer: LinkOffer = { [MARK]: 'link', from: THREAD, port: port2 };
   wt.postMessageToThread(thread, offer, [port2]).catch(() => {
@@ -145,7 +155,7 @@ function link(thread: number): wt.MessagePort {
     hub.links.delete(thread);
     port1.close();
   });
-  return port1;
+  return end;
 }
 
 /**
@@ -158,35 +168,30 @@ function readLinks(port?: string, key?: string): void {
   let progress = true;
   while (progress) {
     progress = false;
-    for (const ports of hub.links.values()) {
-      for (const link of ports) {
-        let entry: Entry;
+    for (const [origin, ends] of hub.links) {
+      for (const end of ends) {
+        let message: ItemsMessage;
         try {
-          const payload = wt.receiveMessageOnPort(link);
-          if (payload === undefined) continue;
-          const m = payload.message as ItemsMessage;
-          entry = { values: m.v as unknown[], transfer: m.t as unknown[] };
+          const got = wt.receiveMessageOnPort(end.port);
+          if (got === undefined) continue;
+          message = got.message as ItemsMessage;
         } catch (error) {
           // What Node's receiver would report as 'messageerror'.
-          entry = { error };
+          const failedKey = itemKey(origin, THREAD, end.read++);
+          hub.failed.set(failedKey, error);
+          hub.requested.delete(failedKey);
+          if (failedKey === key) return;
+          progress = true;
+          continue;
         }
         progress = true;
-        const got = wt.receiveMessageOnPort(link);
-        if (got === undefined) continue; // its sender died between the two
-        const k = got.message as ItemsKey;
-        const itemsKey = itemKey(k.o, k.s);
-        put(k.p, itemsKey, entry);
+        const itemsKey = itemKey(origin, THREAD, end.read++);
+        put(message.p, itemsKey, { values: message.v as unknown[], transfer: message.t as unknown[] });
         hub.requested.delete(itemsKey);
-        if (k.p === port && itemsKey === key) return;
+        if (message.p === port && itemsKey === key) return;
       }
     }
   }
-}
-
-/** Posts the items of message (origin, seq) for `port` on a link: payload, then key. */
-function postItems(link: wt.MessagePort, key: ItemsKey, values: unknown[], transfer: unknown[]): void {
-  link.postMessage({ v: values, t: transfer }, transfer as wt.Transferable[]);
-  link.postMessage(key);
 }
 
 function onWorkerMessage(value: unknown): void {
@@ -194,15 +199,15 @@ function onWorkerMessage(value: unknown): void {
   const message = value as Partial<LinkOffer & Request & Reply>;
   if (message[MARK] === 'link') {
     const offer = message as LinkOffer;
-    const ports = hub.links.get(offer.from);
-    if (ports === undefined) hub.links.set(offer.from, [offer.port]);
-    else ports.push(offer.port);
+    const ends = hub.links.get(offer.from);
+    if (ends === undefined) hub.links.set(offer.from, [linkEnd(offer.port)]);
+    else ends.push(linkEnd(offer.port));
     notify();
   } else if (message[MARK] === 'request') {
     serve(message as Request);
   } else if (message[MARK] === 'reply') {
     const reply = message as Reply;
-    const key = itemKey(reply.o, reply.s);
+    const key = itemKey(reply.o, reply.from, reply.s);
     put(reply.p, key, reply.missing ? null : { values: reply.v as unknown[], transfer: reply.t as unknown[] });
     hub.requested.delete(key);
     notify();
@@ -212,13 +217,14 @@ function onWorkerMessage(value: unknown): void {
 /** Another thread reads a port whose items this thread holds. */
 function serve(request: Request): void {
   readLinks();
-  const key = itemKey(request.o, request.s);
+  const key = itemKey(request.o, THREAD, request.s);
   const items = hub.stash.get(request.p);
   const entry = items?.get(key);
   items?.delete(key);
-  const reply: Reply = { [MARK]: 'reply', o: request.o, s: request.s, p: request.p };
+  hub.failed.delete(key);
+  const reply: Reply = { [MARK]: 'reply', from: THREAD, o: request.o, s: request.s, p: request.p };
   let transfer: unknown[] = [];
-  if (entry == null || 'error' in entry) {
+  if (entry == null) {
     reply.missing = true;
   } else {
     reply.v = entry.values;
@@ -234,10 +240,12 @@ function serve(request: Request): void {
  * serializer throws for them, before anything is sent.
  */
 export function sendForeign(port: string, readerThread: number, values: unknown[], transfer: unknown[]): ForeignRef {
-  const seq = hub.nextSeq;
   const remote = readerThread >= 0 && readerThread !== THREAD;
-  postItems(remote ? link(readerThread) : loopback(), { o: THREAD, s: seq, p: port }, values, transfer);
-  hub.nextSeq++;
+  const end = remote ? link(readerThread) : loopback();
+  const seq = end.sent;
+  const message: ItemsMessage = { o: THREAD, s: seq, p: port, v: values, t: transfer };
+  end.port.postMessage(message, transfer as wt.Transferable[]);
+  end.sent++;
   return { origin: THREAD, seq, destination: remote ? readerThread : THREAD };
 }
 
@@ -246,13 +254,13 @@ export function sendForeign(port: string, readerThread: number, values: unknown[
  * serializer too, so that reading them back happens (and may fail, as
  * 'messageerror') when the message is read.
  */
-function loopback(): wt.MessagePort {
+function loopback(): LinkEnd {
   if (hub.loopback === null) {
     const { port1, port2 } = new wt.MessageChannel();
-    hub.loopback = port1;
-    const ports = hub.links.get(THREAD);
-    if (ports === undefined) hub.links.set(THREAD, [port2]);
-    else ports.push(port2);
+    hub.loopback = linkEnd(port1);
+    const ends = hub.links.get(THREAD);
+    if (ends === undefined) hub.links.set(THREAD, [linkEnd(port2)]);
+    else ends.push(linkEnd(port2));
   }
   return hub.loopback;
 }
@@ -270,11 +278,16 @@ export class ForeignLost extends Error {}
  * arrived yet: `wake` is then called when something arrives.
  */
 export function takeForeign(port: string, ref: ForeignRef, wake: () => void): unknown[] | undefined {
-  const key = itemKey(ref.origin, ref.seq);
+  const key = itemKey(ref.origin, ref.destination, ref.seq);
   let entry = hub.stash.get(port)?.get(key);
-  if (entry === undefined) {
+  if (entry === undefined && ref.destination === THREAD) {
     readLinks(port, key);
     entry = hub.stash.get(port)?.get(key);
+  }
+  if (entry === undefined && hub.failed.has(key)) {
+    const error = hub.failed.get(key);
+    hub.failed.delete(key);
+    throw error;
   }
   if (entry === null) {
     hub.stash.get(port)?.delete(key);
@@ -282,7 +295,6 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
   }
   if (entry !== undefined) {
     hub.stash.get(port)?.delete(key);
-    if ('error' in entry) throw entry.error;
     return entry.values;
   }
   if (ref.destination !== THREAD && !hub.requested.has(key)) {
@@ -308,7 +320,7 @@ export function takeAll(port: string): { keys: string[]; entries: Items[] } | nu
   const keys: string[] = [];
   const entries: Items[] = [];
   for (const [key, entry] of items) {
-    if (entry === null || 'error' in entry) continue;
+    if (entry === null) continue;
     keys.push(key);
     entries.push(entry);
   }

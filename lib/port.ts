@@ -76,6 +76,7 @@ const WAKE_TRIM = layout.wakeTrim;
 const BATCH_LIMIT = 1000;
 // A consumer that drained a segment at least this large asks for a smaller one.
 const TRIM_CAPACITY = 64 * 1024;
+const SHRINK_DELAY_MS = 100;
 
 class PortState {
   handle: PortHandle | null;
@@ -106,6 +107,8 @@ class PortState {
   transferred = false;
   /** The consumer's segment we already asked the peer to shrink. */
   trimRequested: ArrayBuffer | null = null;
+  /** Pending check for shrinking the outgoing ring (scheduleShrink). */
+  shrinkTimer: NodeJS.Timeout | null = null;
   /** Messages this wake-up may still deliver (Node's max(1000, backlog) rule). */
   budget = 0;
   /** Per-message fallback (no runNextTicks): the drain resumes in a fresh callback. */
@@ -843,6 +846,26 @@ function drain(port: PortObject, st: PortState): boolean {
   }
 }
 
+/**
+ * The peer drained a large segment and sleeps: the segment goes back to a
+ * small one once this side has posted nothing for SHRINK_DELAY_MS. Shrinking
+ * at every pause of a stream would regrow the ring through every size at the
+ * next burst, in fresh memory that page-faults on first touch.
+ */
+function scheduleShrink(st: PortState): void {
+  if (st.shrinkTimer !== null || st.producer === null) return;
+  const commits = st.producer.commits;
+  st.shrinkTimer = setTimeout(() => {
+    st.shrinkTimer = null;
+    const producer = st.producer;
+    if (producer === null || st.detached || st.closed) return;
+    if (producer.commits !== commits) scheduleShrink(st);
+    else if (producer.shrink()) wakePeer(st);
+  }, SHRINK_DELAY_MS);
+  // Not a reason to keep the process alive.
+  st.shrinkTimer.unref();
+}
+
 function onNative(this: PortObject, event: number, argument: number): boolean {
   const st = this[kState];
   if (event === EVENT_CLOSED) {
@@ -850,7 +873,7 @@ function onNative(this: PortObject, event: number, argument: number): boolean {
     return false;
   }
   if (event === EVENT_WAKE) {
-    if (argument & WAKE_TRIM && st.producer !== null && !st.detached && st.producer.shrink()) wakePeer(st);
+    if (argument & WAKE_TRIM) scheduleShrink(st);
     if (argument & WAKE_MESSAGES) return drain(this, st);
   }
   return false;

@@ -45,6 +45,8 @@ export class Producer {
   private mask = 0;
   private tail = 0;
   private cachedHead = 0;
+  /** Messages published so far (tells a pause in the stream). */
+  commits = 0;
   /** The encoder writing into this ring right now, if any (a getter may post on the same port). */
   private active: Encoder | null = null;
 
@@ -112,6 +114,7 @@ export class Producer {
     this.dv.setUint32(record + 4, KIND_MESSAGE, true);
     this.tail = (this.tail + HEADER + align(size)) | 0;
     Atomics.store(this.i32, TAIL, this.tail);
+    this.commits++;
   }
 
   /** Abandons the message `encoder` was writing (serialization failed). */
