@@ -33,7 +33,14 @@ import {
 } from './node-internals';
 import { packOptions, resolveOptions, unpackOptions, type DeliveryOptions, type ResolvedOptions } from './options';
 import { AWAKE, Consumer, KIND_CLOSE, Producer, SLEEPING } from './ring';
-import { patchTokens, readPayloadHeader, writeForeignTrailer, writePayloadHeader } from './codec/message';
+import {
+  patchTokens,
+  primitivePayloadSize,
+  readPayloadHeader,
+  writeForeignTrailer,
+  writePayloadHeader,
+  writePrimitivePayload,
+} from './codec/message';
 import {
   discardForeign,
   forget,
@@ -561,6 +568,7 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
   const port = this as PortObject;
   const st = stateOf(port);
   if (arguments.length === 0) throw missingArgs('Not enough arguments to MessagePort.postMessage');
+  if (transfer == null && postPrimitive(st, value)) return true;
   const plan = arguments.length > 1 && transfer != null ? planTransfer(port, readTransferList(transfer)) : null;
   const ports = plan === null ? NO_PORTS : plan.ports;
   let moved = NO_BUFFERS;
@@ -652,6 +660,25 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
   encoder.finish();
   encoders.push(encoder);
   return result;
+}
+
+/**
+ * The common case without an encoder: a primitive, no transfer list, a live
+ * peer. False when the general path must do it (nothing was published).
+ */
+function postPrimitive(st: PortState, value: unknown): boolean {
+  const size = primitivePayloadSize(value);
+  if (size === 0 || st.detached) return false;
+  const ctrl = st.ctrl();
+  if (Atomics.load(ctrl, st.peerGoneWord) !== 0) return false;
+  const producer = st.out();
+  const at = producer.reserveSmall(size);
+  if (at < 0 || !writePrimitivePayload(producer.bytes, producer.data, at, value)) return false;
+  producer.publish(at, size);
+  // The backlog count, as in postMessage.
+  ctrl[st.peerPublishedWord] = (ctrl[st.peerPublishedWord] + 1) | 0;
+  wakePeer(st);
+  return true;
 }
 
 function isPeer(st: PortState, other: PortObject): boolean {

@@ -109,6 +109,27 @@ export class Producer {
     } else {
       at = encoder.start;
     }
+    this.publish(at, size);
+  }
+
+  /**
+   * Payload offset for a small message written without an encoder (in
+   * this.u8/this.dv), or -1 while an encoder is writing into the ring.
+   */
+  reserveSmall(size: number): number {
+    return this.active === null ? this.reserve(size) : -1;
+  }
+
+  get bytes(): Uint8Array {
+    return this.u8;
+  }
+
+  get data(): DataView {
+    return this.dv;
+  }
+
+  /** Publishes the `size` payload bytes written at `at`. */
+  publish(at: number, size: number): void {
     const record = at - HEADER;
     this.dv.setUint32(record, size, true);
     this.dv.setUint32(record + 4, KIND_MESSAGE, true);

@@ -3,7 +3,64 @@
 // of the message, a trailer saying where that part is (foreign.ts).
 import { DecodeError } from './decode';
 import type { Encoder } from './encode';
-import { FOREIGN_TRAILER, PayloadFlags } from './format';
+import { FOREIGN_TRAILER, PayloadFlags, Tag } from './format';
+
+/**
+ * The payload size of a message that is one primitive postMessage writes
+ * without an encoder (a number, a string of fewer than 128 code units,
+ * a boolean, null or undefined), or 0 for anything else. Same bytes as the
+ * encoder writes for it.
+ */
+export function primitivePayloadSize(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      return (value | 0) === value && (value !== 0 || 1 / value > 0) ? 7 : 11;
+    case 'string':
+      return value.length < 128 ? 4 + value.length : 0;
+    case 'boolean':
+    case 'undefined':
+      return 3;
+    case 'object':
+      return value === null ? 3 : 0;
+    default:
+      return 0;
+  }
+}
+
+/** Writes the payload sized by primitivePayloadSize() at `at`; false if the string is not Latin-1. */
+export function writePrimitivePayload(u8: Uint8Array, dv: DataView, at: number, value: unknown): boolean {
+  u8[at] = PayloadFlags.None;
+  u8[at + 1] = 0; // no ports
+  const p = at + 2;
+  switch (typeof value) {
+    case 'number':
+      if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
+        u8[p] = Tag.Int32;
+        dv.setInt32(p + 1, value, true);
+      } else {
+        u8[p] = Tag.Double;
+        dv.setFloat64(p + 1, value, true);
+      }
+      return true;
+    case 'string': {
+      const n = value.length;
+      u8[p] = Tag.Latin1;
+      u8[p + 1] = n;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0xff) return false;
+        u8[p + 2 + i] = c;
+      }
+      return true;
+    }
+    case 'boolean':
+      u8[p] = value ? Tag.True : Tag.False;
+      return true;
+    default:
+      u8[p] = value === null ? Tag.Null : Tag.Undefined;
+      return true;
+  }
+}
 
 /** Writes the envelope; returns where the token slots are, to be filled by patchTokens. */
 export function writePayloadHeader(encoder: Encoder, portCount: number): number {
