@@ -178,6 +178,34 @@ export class Decoder {
     }
   }
 
+  /**
+   * A property name. Short Latin-1 names come from a small cache of
+   * internalized strings: the same name is the same string each time, which
+   * keeps V8's property stores on their fast path.
+   */
+  private readKey(): string {
+    const u8 = this.u8;
+    const at = this.pos;
+    const n = u8[at + 1];
+    if (u8[at] !== Tag.Latin1 || n > MAX_CACHED_KEY || at + 2 + n > this.end) return this.readString();
+    const p = at + 2;
+    let hash = n;
+    for (let i = 0; i < n; i++) hash = (Math.imul(hash, 31) + u8[p + i]) | 0;
+    const slot = hash & (KEY_CACHE_SIZE - 1);
+    const cached = keyCache[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === u8[p + i]) i++;
+      if (i === n) {
+        this.pos = p + n;
+        return cached;
+      }
+    }
+    const key = objectKeys({ [this.readString()]: 0 })[0];
+    keyCache[slot] = key;
+    return key;
+  }
+
   private readString(): string {
     const tag = this.readByte();
     if (tag !== Tag.Latin1 && tag !== Tag.Utf16 && tag !== Tag.Utf8) corrupt();
@@ -307,7 +335,7 @@ export class Decoder {
         this.pos++;
         return object;
       }
-      const key = this.readString();
+      const key = this.readKey();
       const value = this.readValue();
       setOwn(object, key, value);
     }
@@ -448,6 +476,11 @@ export class Decoder {
 }
 
 /** Defines an own data property as V8's deserializer does (never a setter, never the prototype). */
+const KEY_CACHE_SIZE = 512;
+const MAX_CACHED_KEY = 32;
+const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
+const objectKeys = Object.keys;
+
 function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
     defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
