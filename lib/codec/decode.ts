@@ -6,7 +6,7 @@ import { types } from 'node:util';
 import { ErrorField, ErrorKind, Tag, ViewFlags, ViewKind } from './format';
 import { MAX_DECODE_DEPTH } from './encode';
 import {
-  arrayBufferSlice,
+  uint8ArraySlice,
   defineProperty,
   fromCharCode,
   latin1Slice,
@@ -414,8 +414,7 @@ export class Decoder {
       new Uint8Array(buffer).set(this.u8.subarray(p, p + n));
     } else {
       const p = this.need(n);
-      const base = this.u8.byteOffset;
-      buffer = arrayBufferSlice.call(this.u8.buffer, base + p, base + p + n);
+      buffer = uint8ArraySlice.call(this.u8, p, p + n).buffer as ArrayBuffer;
     }
     this.newId(buffer);
     return buffer;

