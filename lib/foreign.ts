@@ -333,8 +333,8 @@ export function putAll(port: string, keys: string[], entries: Items[]): void {
 }
 
 /** The port closed: nothing more will be read for it here. */
-export function forget(port: string): void {
-  hub.stash.delete(port);
+export function forget(channelId: number, side: number): void {
+  if (hub.stash.size !== 0) hub.stash.delete(portKey(channelId, side));
 }
 
 // ---- what counts as foreign ---------------------------------------------------

@@ -292,10 +292,12 @@ for (const hook of [portNewListener, portRemoveListener]) Object.defineProperty(
 
 // The own fields a NodeEventTarget starts with (Node's initEventTarget):
 // maps get a fresh instance of their class, the rest are copied.
-const eventTargetFields: [PropertyKey, unknown][] = Reflect.ownKeys(new NodeEventTarget()).map((key) => [
-  key,
-  (new NodeEventTarget() as unknown as Record<PropertyKey, unknown>)[key],
-]);
+const eventTargetTemplate = new NodeEventTarget() as unknown as Record<PropertyKey, unknown>;
+const eventTargetFields = Reflect.ownKeys(eventTargetTemplate).map((key) => {
+  const initial = eventTargetTemplate[key];
+  const MapClass = types.isMap(initial) ? ((initial as Map<unknown, unknown>).constructor as MapConstructor) : null;
+  return { key, initial, MapClass };
+});
 const kOnInit = Object.getOwnPropertySymbols(NodeMessagePort.prototype).find((s) => s.description === 'oninit');
 
 /**
@@ -305,8 +307,9 @@ const kOnInit = Object.getOwnPropertySymbols(NodeMessagePort.prototype).find((s)
  */
 function oninit(this: PortObject): void {
   const fields = this as unknown as Record<PropertyKey, unknown>;
-  for (const [key, initial] of eventTargetFields) {
-    fields[key] = types.isMap(initial) ? new ((initial as Map<unknown, unknown>).constructor as MapConstructor)() : initial;
+  for (let i = 0; i < eventTargetFields.length; i++) {
+    const { key, initial, MapClass } = eventTargetFields[i];
+    fields[key] = MapClass !== null ? new MapClass() : initial;
   }
   this.on('newListener', onNewListener);
   this.on('removeListener', onRemoveListener);
@@ -930,7 +933,7 @@ function emitClose(port: PortObject, st: PortState): void {
   st.closed = true;
   st.started = false;
   st.releaseViews();
-  if (st.handle !== null && !st.transferred) forget(portKey(st.handle.channelId, st.handle.side));
+  if (st.handle !== null && !st.transferred) forget(st.handle.channelId, st.handle.side);
   st.handle = null;
   if (st.refed) {
     st.refed = false;
