@@ -23,6 +23,8 @@ export interface PortHandle {
   schedule(): void;
   /** Asks the peer to shrink the ring it writes to us. */
   requestTrim(): void;
+  /** Consumer side of the wake-up protocol without mapping the ring: true if now asleep (nothing to read). */
+  sleepIfEmpty(): boolean;
   /** Parks ports carried by the next message; 0 means the peer left and the port was closed. */
   transfer(handles: PortHandle[]): number[];
   /** Parks this port behind a handle token (detachPort). */

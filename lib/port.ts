@@ -811,6 +811,8 @@ function spinFor(c: Consumer, micros: number): boolean {
  */
 function drain(port: PortObject, st: PortState): boolean {
   if (st.transferred || st.closed) return false;
+  // Nothing was ever read here: the ring is mapped only once there is something to read.
+  if (st.consumer === null && st.options.spin === 0 && (st.handle as PortHandle).sleepIfEmpty()) return false;
   const c = st.in();
   const perMessage = !st.options.batch && runNextTicks === null;
   if (!st.resuming) {

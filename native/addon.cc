@@ -57,6 +57,7 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
             InstanceMethod<&PortHandle::WakePeer>("wakePeer"),
             InstanceMethod<&PortHandle::Schedule>("schedule"),
             InstanceMethod<&PortHandle::RequestTrim>("requestTrim"),
+            InstanceMethod<&PortHandle::SleepIfEmpty>("sleepIfEmpty"),
             InstanceMethod<&PortHandle::Transfer>("transfer"),
             InstanceMethod<&PortHandle::Detach>("detach"),
             InstanceMethod<&PortHandle::Close>("close"),
@@ -187,6 +188,27 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
   }
 
   // Consumer that drained a large segment: ask the producer to shrink.
+  // The consumer half of the wake-up protocol (port.h), for a port whose
+  // JavaScript has not mapped its incoming ring: a listening port that never
+  // receives anything then costs no views. True if it is now asleep; false if
+  // a record (or marker) is there to read.
+  Napi::Value SleepIfEmpty(const Napi::CallbackInfo& info) {
+    PortEndpoint* endpoint = InChannel(info);
+    Channel* channel = endpoint->channel();
+    const int side = endpoint->side();
+    std::atomic<uint32_t>& state = channel->consumer_state(side);
+    // seq_cst: ordered before the ring check below, against the producer's
+    // seq_cst tail store then load of this word (port.h).
+    state.store(kSleeping, std::memory_order_seq_cst);
+    if (!channel->incoming(side).ReadableForSleep()) {
+      return Napi::Boolean::New(info.Env(), true);
+    }
+    // seq_cst: as the store above. Whoever flips the word back wakes; if a
+    // producer did, its wake-up is queued, which is harmless.
+    state.exchange(kAwake, std::memory_order_seq_cst);
+    return Napi::Boolean::New(info.Env(), false);
+  }
+
   Napi::Value RequestTrim(const Napi::CallbackInfo& info) {
     endpoint_->channel()->Notify(endpoint_->side() ^ 1, kWakeTrim);
     return info.Env().Undefined();
