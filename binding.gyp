@@ -3,7 +3,7 @@
     "napi_build_version%": "8"
   },
   "target_defaults": {
-    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=c++17"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
     "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "xcode_settings": {
       "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

@@ -51,6 +51,8 @@ export interface Layout {
   readonly recordAlign: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
+  /** Growth doubles up to this capacity, then chains segments of it (native/ring.h). */
+  readonly chainCapacity: number;
   readonly maxPayload: number;
   readonly tailWord: number;
   readonly headWord: number;

@@ -11,6 +11,7 @@ const HEADER = layout.recordHeader;
 const DATA = layout.segmentHeaderBytes;
 const MAX_PAYLOAD = layout.maxPayload;
 const MAX_CAPACITY = layout.maxCapacity;
+const CHAIN_CAPACITY = layout.chainCapacity;
 const KIND_MESSAGE = layout.kindMessage;
 const KIND_WRAP = layout.kindWrap;
 const KIND_NEXT = layout.kindNext;
@@ -27,8 +28,9 @@ function align(n: number): number {
   return (n + 7) & ~7;
 }
 
+/** native/ring.h GrownCapacity. */
 function grownCapacity(capacity: number, recordBytes: number): number {
-  let c = Math.max(capacity * 2, 2 * recordBytes + HEADER);
+  let c = Math.max(Math.min(capacity * 2, CHAIN_CAPACITY), 2 * recordBytes + HEADER);
   let p = layout.minCapacity;
   while (p < c && p < MAX_CAPACITY) p *= 2;
   c = p;

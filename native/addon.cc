@@ -387,6 +387,7 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("recordAlign", kRecordAlign);
   layout.Set("minCapacity", kMinCapacity);
   layout.Set("maxCapacity", kMaxCapacity);
+  layout.Set("chainCapacity", kChainCapacity);
   layout.Set("maxPayload", kMaxPayload);
   layout.Set("tailWord", 0);
   layout.Set("headWord", kCacheLine / 4);

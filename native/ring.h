@@ -26,6 +26,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <mutex>
+#include <vector>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +47,10 @@ constexpr uint32_t kMinCapacity = 64;
 // Counters are u32 and wrap, so a capacity must stay below 2^31.
 constexpr uint32_t kMaxCapacity = 1u << 30;
 constexpr uint32_t kMaxPayload = kMaxCapacity - 2 * kRecordHeader;
+// Growth doubles up to this capacity, then chains segments of this size (or
+// the size one record needs): a consumer that falls far behind frees equal
+// blocks that the producer's next segments reuse (SegmentPool).
+constexpr uint32_t kChainCapacity = 8u << 20;
 
 static_assert(kCacheLine >= 16 && (kCacheLine & (kCacheLine - 1)) == 0,
               "RINGPORT_CACHE_LINE must be a power of two >= 16");
@@ -69,13 +75,85 @@ inline uint32_t NextPowerOfTwo(uint64_t n) {
   return p > kMaxCapacity ? kMaxCapacity : static_cast<uint32_t>(p);
 }
 
-// The capacity of the segment that follows a full one: double, and at least
-// room for two records of the size that did not fit.
+// The capacity of the segment that follows a full one: double (up to
+// kChainCapacity), and at least room for two records of the size that did
+// not fit.
 inline uint32_t GrownCapacity(uint32_t capacity, uint32_t record_bytes) {
-  const uint64_t doubled = static_cast<uint64_t>(capacity) * 2;
+  uint64_t grown = static_cast<uint64_t>(capacity) * 2;
+  if (grown > kChainCapacity) grown = kChainCapacity;
   const uint64_t fits = 2ull * record_bytes + kRecordHeader;
-  return NextPowerOfTwo(doubled > fits ? doubled : fits);
+  return NextPowerOfTwo(grown > fits ? grown : fits);
 }
+
+// Process-wide cache of freed segment memory (64 KiB and up), so that a ring
+// that keeps growing, or chaining, writes into pages that are already mapped:
+// fresh memory costs a page fault per 4 KiB on first touch, more than the
+// copy itself. Bounded, and emptied when a ring shrinks after a burst.
+class SegmentPool {
+ public:
+  static constexpr size_t kMinBytes = 64u << 10;
+  static constexpr size_t kMaxPooledBytes = 256u << 20;
+
+  static SegmentPool& Get() {
+    // Never destroyed: threads may free segments while the process exits.
+    static SegmentPool* pool = new SegmentPool();
+    return *pool;
+  }
+
+  // A block of exactly `bytes`, or nullptr.
+  void* Take(size_t bytes) {
+    if (bytes < kMinBytes) return nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = blocks_.size(); i-- > 0;) {
+      if (blocks_[i].bytes == bytes) {
+        void* memory = blocks_[i].memory;
+        blocks_[i] = blocks_.back();
+        blocks_.pop_back();
+        pooled_ -= bytes;
+        return memory;
+      }
+    }
+    return nullptr;
+  }
+
+  // Keeps `memory` (of `bytes`) for reuse, or frees it.
+  void Give(void* memory, size_t bytes) {
+    if (bytes >= kMinBytes) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (pooled_ + bytes <= kMaxPooledBytes) {
+        blocks_.push_back({memory, bytes});
+        pooled_ += bytes;
+        return;
+      }
+    }
+    std::free(memory);
+  }
+
+  // Frees every pooled block: the burst is over.
+  void Trim() {
+    std::vector<Block> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      blocks.swap(blocks_);
+      pooled_ = 0;
+    }
+    for (const Block& block : blocks) std::free(block.memory);
+  }
+
+  size_t pooled_bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return pooled_;
+  }
+
+ private:
+  struct Block {
+    void* memory;
+    size_t bytes;
+  };
+  std::mutex mutex_;
+  std::vector<Block> blocks_;
+  size_t pooled_ = 0;
+};
 
 #ifdef RINGPORT_TEST_HOOKS
 // Test builds only (native/test): the number of live segments, to find leaks.
@@ -88,20 +166,26 @@ inline std::atomic<int64_t> test_live_segments{0};
 class Segment {
  public:
   static Segment* Create(uint32_t capacity) {
-    // aligned_alloc wants a multiple of the alignment.
-    const size_t bytes = (static_cast<size_t>(kSegmentHeaderBytes) + capacity +
-                          kCacheLine - 1) & ~static_cast<size_t>(kCacheLine - 1);
-    void* mem = std::aligned_alloc(kCacheLine, bytes);
+    const size_t bytes = Bytes(capacity);
+    void* mem = SegmentPool::Get().Take(bytes);
+    if (mem == nullptr) mem = std::aligned_alloc(kCacheLine, bytes);
     if (mem == nullptr) return nullptr;
     std::memset(mem, 0, kSegmentHeaderBytes);
     Segment* segment =
         new (std::nothrow) Segment(static_cast<uint8_t*>(mem), capacity);
-    if (segment == nullptr) std::free(mem);
+    if (segment == nullptr) SegmentPool::Get().Give(mem, bytes);
     return segment;
   }
 
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
+
+  // The allocation behind a segment of `capacity`: aligned_alloc wants a
+  // multiple of the alignment.
+  static size_t Bytes(uint32_t capacity) {
+    return (static_cast<size_t>(kSegmentHeaderBytes) + capacity + kCacheLine -
+            1) & ~static_cast<size_t>(kCacheLine - 1);
+  }
 
   // Any thread.
   void Ref() {
@@ -156,7 +240,7 @@ class Segment {
     // relaxed: a statistic; tests read it after the threads have joined.
     test_live_segments.fetch_sub(1, std::memory_order_relaxed);
 #endif
-    std::free(memory_);
+    SegmentPool::Get().Give(memory_, Bytes(capacity_));
   }
 
   uint8_t* const memory_;
@@ -265,6 +349,9 @@ class Ring {
   // Starts a fresh segment of `capacity` bytes and leaves a kNext marker in
   // the current one. Used to grow, and to shrink once a burst has drained.
   bool SwitchSegment(uint32_t capacity) {
+    // Back to the first size: the burst is over, and so is the need to keep
+    // big blocks around.
+    if (capacity <= initial_capacity_) SegmentPool::Get().Trim();
     Segment* next = Segment::Create(NextPowerOfTwo(capacity));
     if (next == nullptr) return false;
     Segment* seg = producer_;

@@ -179,6 +179,10 @@ TEST(ring_constants_and_sizes) {
   CHECK_EQ(ringport::GrownCapacity(256, 16), 512u);
   CHECK_EQ(ringport::GrownCapacity(256, 1000), 2048u);
   CHECK_EQ(ringport::GrownCapacity(kMaxCapacity, RecordBytes(kMaxPayload)), kMaxCapacity);
+  // Past kChainCapacity growth chains equal segments, unless a record needs more.
+  CHECK_EQ(ringport::GrownCapacity(ringport::kChainCapacity, 16), ringport::kChainCapacity);
+  CHECK_EQ(ringport::GrownCapacity(ringport::kChainCapacity, ringport::kChainCapacity / 2),
+           2 * ringport::kChainCapacity);
   // The largest record still fits, with its trailing marker, in the largest segment.
   CHECK(RecordBytes(kMaxPayload) + kRecordHeader <= kMaxCapacity);
   SegmentLeakCheck leaks;
@@ -199,6 +203,41 @@ TEST(ring_constants_and_sizes) {
 
 // ---------------------------------------------------------------------------
 // Single-threaded edge cases
+
+TEST(segment_pool_reuses_large_blocks_and_trims) {
+  ringport::SegmentPool& pool = ringport::SegmentPool::Get();
+  pool.Trim();
+  SegmentLeakCheck leaks;
+  {
+    // Small segments are not pooled.
+    Ring small(256);
+    CHECK(small.SwitchSegment(1024));
+  }
+  CHECK_EQ(pool.pooled_bytes(), 0u);
+  const uint8_t* first_memory;
+  {
+    Ring ring(64);
+    CHECK(ring.SwitchSegment(1u << 20));
+    first_memory = ring.producer_segment()->memory();
+  }
+  // The 1 MiB block went to the pool, and the next segment of that size reuses it.
+  CHECK(pool.pooled_bytes() >= (1u << 20));
+  {
+    Ring ring(64);
+    CHECK(ring.SwitchSegment(1u << 20));
+    CHECK(ring.producer_segment()->memory() == first_memory);
+    CHECK_EQ(pool.pooled_bytes(), 0u);
+    // Shrinking back to the first size ends the burst: the pool empties.
+    CHECK(ring.SwitchSegment(2u << 20));
+    CHECK(ring.SwitchSegment(64));
+    RecordView rec;
+    CHECK(!ring.Peek(&rec));  // the consumer follows both markers, freeing both
+    CHECK(pool.pooled_bytes() >= (1u << 20));
+    CHECK(ring.SwitchSegment(64));
+    CHECK_EQ(pool.pooled_bytes(), 0u);
+  }
+  pool.Trim();
+}
 
 TEST(ring_empty_peek_returns_false) {
   SegmentLeakCheck leaks;
