@@ -23,6 +23,8 @@ export interface PortHandle {
   schedule(): void;
   /** Asks the peer to shrink the ring it writes to us. */
   requestTrim(): void;
+  /** Blocks up to `ms` (Infinity: no limit) until the incoming ring holds something; calls `probe` between slices. */
+  waitIncoming(ms: number, probe: () => void): boolean;
   /** Consumer side of the wake-up protocol without mapping the ring: true if now asleep (nothing to read). */
   sleepIfEmpty(): boolean;
   /** Parks ports carried by the next message; 0 means the peer left and the port was closed. */

@@ -69,6 +69,11 @@ export function missingArgs(message: string): Error {
   return nodeError(TypeError, 'ERR_MISSING_ARGS', message);
 }
 
+/** Node's ERR_OUT_OF_RANGE: `The value of "name" is out of range. It must be <range>. Received <value>`. */
+export function outOfRange(name: string, range: string, value: number): Error {
+  return nodeJsError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be ${range}. Received ${value}`);
+}
+
 export function invalidArgType(message: string): Error {
   return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', message);
 }

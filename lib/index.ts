@@ -2,7 +2,7 @@
 // receiveMessageOnPort for node:worker_threads.
 export { MessageChannel } from './channel';
 export { MessagePort } from './port';
-export { receiveMessageOnPort } from './receive';
+export { receiveMessageOnPort, type ReceiveOptions } from './receive';
 export { detachPort, attachPort, type DetachedPort } from './handles';
 export { MessageEvent } from './events';
 export { setPortOptions, getPortOptions } from './settings';

@@ -1090,6 +1090,32 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
   return { message: received.value };
 }
 
+/**
+ * receiveMessage(), blocking up to `timeout` ms (Infinity: no limit) while
+ * nothing is queued. Ends early, with undefined, when the peer has closed.
+ */
+export function waitForMessage(port: PortObject, timeout: number): { message: unknown } | undefined {
+  const st = port[kState];
+  const deadline = performance.now() + timeout;
+  for (;;) {
+    const result = receiveMessage(port);
+    if (result !== undefined || st.transferred || st.closed || st.closing || st.handle === null) return result;
+    const left = deadline - performance.now();
+    if (left <= 0) return undefined;
+    // With the spin option, poll before blocking: awake, so that a fast reply
+    // costs the sender no wake-up. Both ways out (receiveMessage finding the
+    // ring empty, waitIncoming) go back to sleep by the protocol.
+    if (st.options.spin > 0) {
+      Atomics.store(st.ctrl(), st.stateWord, AWAKE);
+      if (spinFor(st.in(), Math.min(st.options.spin, left * 1000))) continue;
+    }
+    // Readable (or a spurious return): look again; else the time is up.
+    if (!st.handle.waitIncoming(left, noop) && performance.now() >= deadline) return undefined;
+  }
+}
+
+function noop(): void {}
+
 export { isPort };
 
 /** Parks a port for detachPort(): returns the token attachPort() takes. */

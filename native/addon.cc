@@ -3,6 +3,7 @@
 // would otherwise corrupt memory.
 #include <napi.h>
 
+#include <chrono>
 #include <vector>
 
 #include "endpoint.h"
@@ -58,6 +59,7 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
             InstanceMethod<&PortHandle::Schedule>("schedule"),
             InstanceMethod<&PortHandle::RequestTrim>("requestTrim"),
             InstanceMethod<&PortHandle::SleepIfEmpty>("sleepIfEmpty"),
+            InstanceMethod<&PortHandle::WaitIncoming>("waitIncoming"),
             InstanceMethod<&PortHandle::Transfer>("transfer"),
             InstanceMethod<&PortHandle::Detach>("detach"),
             InstanceMethod<&PortHandle::Close>("close"),
@@ -207,6 +209,45 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
     // producer did, its wake-up is queued, which is harmless.
     state.exchange(kAwake, std::memory_order_seq_cst);
     return Napi::Boolean::New(info.Env(), false);
+  }
+
+  // (ms, probe) -> whether a record or marker waits in the incoming ring:
+  // blocks this thread up to `ms` milliseconds (Infinity: no limit) until
+  // one does. A producer's wake-up ends the wait at once. Every slice it
+  // calls `probe`, a JavaScript no-op: the call fails when the thread is
+  // being terminated (worker.terminate() cannot interrupt native code), and
+  // the wait ends so that the termination can proceed.
+  Napi::Value WaitIncoming(const Napi::CallbackInfo& info) {
+    using Clock = std::chrono::steady_clock;
+    constexpr std::chrono::microseconds kProbeEvery{20000};
+    Napi::Env env = info.Env();
+    PortEndpoint* endpoint = InChannel(info);
+    Channel* channel = endpoint->channel();
+    const int side = endpoint->side();
+    const double ms = info[0].As<Napi::Number>().DoubleValue();
+    napi_value probe = info[1];
+    const bool forever = !(ms < 1e12);
+    const Clock::time_point deadline =
+        forever ? Clock::time_point::max()
+                : Clock::now() + std::chrono::microseconds(
+                                     static_cast<int64_t>(ms * 1000.0));
+    for (;;) {
+      std::chrono::microseconds slice = kProbeEvery;
+      if (!forever) {
+        const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+            deadline - Clock::now());
+        if (left.count() <= 0) return Napi::Boolean::New(env, false);
+        if (left < slice) slice = left;
+      }
+      if (channel->WaitReadable(side, slice)) {
+        return Napi::Boolean::New(env, true);
+      }
+      napi_value result;
+      if (napi_call_function(env, env.Undefined(), probe, 0, nullptr,
+                             &result) != napi_ok) {
+        return Napi::Boolean::New(env, false);
+      }
+    }
   }
 
   Napi::Value RequestTrim(const Napi::CallbackInfo& info) {

@@ -39,8 +39,39 @@ Channel::~Channel() {
 }
 
 void Channel::WakeConsumer(int side, uint32_t reasons) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (endpoints_[side] != nullptr) endpoints_[side]->Wake(reasons);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (endpoints_[side] != nullptr) endpoints_[side]->Wake(reasons);
+  }
+  Waiter& waiter = waiters_[side];
+  // seq_cst: after the exchange that won the wake-up; a waiter counted itself
+  // before its seq_cst store of kSleeping, so it is seen here (WaitReadable).
+  if (waiter.waiting.load(std::memory_order_seq_cst) != 0) {
+    // Taking the lock orders this notify after the waiter's check of the ring.
+    std::lock_guard<std::mutex> lock(waiter.mutex);
+    waiter.ready.notify_all();
+  }
+}
+
+bool Channel::WaitReadable(int side, std::chrono::microseconds slice) {
+  Waiter& waiter = waiters_[side];
+  // seq_cst: before the store of kSleeping below (see WakeConsumer).
+  waiter.waiting.fetch_add(1, std::memory_order_seq_cst);
+  bool readable;
+  {
+    std::unique_lock<std::mutex> lock(waiter.mutex);
+    // seq_cst: the consumer half of the protocol (port.h): a producer either
+    // sees kSleeping after publishing, or its record is seen just below.
+    consumer_state(side).store(kSleeping, std::memory_order_seq_cst);
+    readable = incoming(side).ReadableForSleep();
+    if (!readable) {
+      waiter.ready.wait_for(lock, slice);
+      readable = incoming(side).ReadableForSleep();
+    }
+  }
+  // relaxed: only the count matters, and the lock above ordered the wait.
+  waiter.waiting.fetch_sub(1, std::memory_order_relaxed);
+  return readable;
 }
 
 void Channel::Notify(int side, uint32_t reasons) { WakeConsumer(side, reasons); }

@@ -28,6 +28,8 @@
 #define RINGPORT_PORT_H_
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
@@ -135,6 +137,13 @@ class Channel {
   // (trim requests go to the producer, who is not asleep on this ring).
   void Notify(int side, uint32_t reasons);
 
+  // Consumer of incoming(side), blocking (receiveMessageOnPort with a
+  // timeout): waits up to `slice` for a record or marker, and says whether
+  // one is there. Runs the consumer half of the wake-up protocol, so a
+  // producer's wake-up (WakeConsumer) also wakes this wait. Spurious returns
+  // (false before the slice is over) are possible.
+  bool WaitReadable(int side, std::chrono::microseconds slice);
+
   // The thread taking ownership (Attach) or giving it up (Detach).
   void Attach(int side, Endpoint* endpoint);
   void Detach(int side, Endpoint* endpoint);
@@ -173,6 +182,15 @@ class Channel {
   const uint64_t id_;
   Ring rings_[2];
   alignas(kCacheLine) uint8_t control_[ControlLayout::kBytes];
+
+  // A consumer blocked in WaitReadable(); `waiting` lets producers skip the
+  // lock when nobody is.
+  struct Waiter {
+    std::atomic<int32_t> waiting{0};
+    std::mutex mutex;
+    std::condition_variable ready;
+  };
+  Waiter waiters_[2];
 
   std::mutex mutex_;  // guards everything below
   Endpoint* endpoints_[2] = {nullptr, nullptr};

@@ -776,6 +776,68 @@ inline void Delay(uint64_t n) {
   }
 }
 
+// receiveMessageOnPort with a timeout: a consumer that only blocks in
+// WaitReadable (long slices) against a bursty producer. A lost wake-up shows
+// as a wait that runs out its whole slice while a record is there.
+TEST(port_blocking_wait_no_lost_wakeup) {
+  LeakCheck leaks;
+  const uint64_t n = Scaled(300000, 5000);
+  constexpr auto kSlice = std::chrono::seconds(5);
+  Channel* ch = Channel::Create(256);
+  ch->Ref();
+  std::atomic<bool> abort{false};
+  uint64_t waits = 0, slept = 0, lost = 0;
+  const auto start = Clock::now();
+  std::thread producer([&] {
+    Rng rng{Seed()};
+    std::vector<uint8_t> buf(256);
+    for (uint64_t seq = 0; seq < n;) {
+      // relaxed: a stop flag.
+      if (abort.load(std::memory_order_relaxed)) break;
+      const uint64_t burst = BurstLength(rng) % 64 + 1;
+      for (uint64_t i = 0; i < burst && seq < n; ++i, ++seq) {
+        if (!EXPECT(PostSeq(ch, 0, seq, SmallSize(seq), buf))) abort = true;
+      }
+      Pause(rng);
+    }
+    ch->Leave(0);
+    ch->Unref();
+  });
+  Ring& in = ch->incoming(1);
+  uint64_t seq = 0;
+  bool closed = false;
+  while (!closed && !abort.load(std::memory_order_relaxed)) {  // relaxed: a stop flag
+    RecordView v;
+    if (!in.Peek(&v)) {
+      ++waits;
+      const auto before = Clock::now();
+      if (!ch->WaitReadable(1, kSlice)) {
+        if (Clock::now() - before >= kSlice) ++lost;
+        continue;
+      }
+      if (Clock::now() - before > std::chrono::microseconds(100)) ++slept;
+      continue;
+    }
+    if (v.kind == RecordKind::kClose) {
+      closed = true;
+    } else if (!EXPECT(CheckRecord(v, SmallSize(seq), seq, false))) {
+      abort = true;
+    } else {
+      ++seq;
+    }
+    in.Pop(v);
+  }
+  producer.join();
+  CHECK_EQ(lost, 0u);
+  CHECK(closed);
+  CHECK_EQ(seq, n);
+  std::printf("    %llu records, %llu waits (%llu woken from sleep) in %.2f s\n",
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(waits),
+              static_cast<unsigned long long>(slept),
+              std::chrono::duration<double>(Clock::now() - start).count());
+  ch->Unref();
+}
+
 TEST(port_wakeup_litmus) {
   LeakCheck leaks;
   const uint64_t rounds = Scaled(1000000, 20000);
