@@ -106,7 +106,7 @@ function mainTable(results) {
         ]);
       });
   }
-  const header = ['row', 'unit', 'ringport mode', 'Node', 'ringport', 'rp/Node', 'range', 'target', 'result'];
+  const header = ['row', 'unit', 'ringport mode', 'baseline', 'ringport', 'ratio', 'range', 'target', 'result'];
   return renderTable(header, rows, new Set([3, 4, 5, 6]));
 }
 
@@ -143,7 +143,8 @@ function formatReport({ machineText, settings, results }) {
       `~${settings.seconds} s per measurement${settings.quick ? ' (--quick)' : ''}` +
       `${settings.filter ? `, filter "${settings.filter}"` : ''}`,
     '',
-    'Medians over the rounds. rp/Node is the median of the per-round ratios ringport/Node',
+    'Medians over the rounds. The baseline is node:worker_threads unless the mode names another',
+    'package; ratio is the median of the per-round ratios ringport/baseline',
     '(msg/s ↑: above 1× ringport is faster; µs, ns, B ↓: below 1× ringport is faster or smaller);',
     'range is the lowest and highest per-round ratio.',
     '',

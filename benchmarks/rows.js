@@ -74,6 +74,19 @@ const ROWS = [
     ],
   },
   {
+    id: 'sync',
+    title: 'synchronous call main → worker → main',
+    unit: 'µs',
+    better: 'lower',
+    case: 'sync',
+    params: { variants: ['ringport', 'ringport-spin', 'synckit', 'sync-message-port'] },
+    lines: [
+      { key: 'ringport', base: 'synckit', mode: 'vs synckit', target: 1 },
+      { key: 'ringport', base: 'sync-message-port', mode: 'vs sync-message-port', target: 1 },
+      { key: 'ringport-spin', base: 'synckit', mode: 'spin 50 µs vs synckit', target: null },
+    ],
+  },
+  {
     id: 'receive',
     title: 'same thread: post + receiveMessageOnPort, small object',
     unit: 'ns/msg',
