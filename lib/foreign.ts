@@ -283,6 +283,11 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
   if (entry === undefined && ref.destination === THREAD) {
     readLinks(port, key);
     entry = hub.stash.get(port)?.get(key);
+    // This thread's own items go through its loopback link before the record
+    // is published: not there now, they never will be (a corrupt record).
+    if (entry === undefined && ref.origin === THREAD && !hub.failed.has(key)) {
+      throw new ForeignLost('Unable to deserialize cloned data.');
+    }
   }
   if (entry === undefined && hub.failed.has(key)) {
     const error = hub.failed.get(key);

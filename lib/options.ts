@@ -44,7 +44,13 @@ export function unpackOptions(word: number): ResolvedOptions {
  */
 export function channelOptions(options: unknown): ResolvedOptions {
   if (options === null || typeof options !== 'object') return DEFAULT_OPTIONS;
-  const { batch, spin } = options as DeliveryOptions;
+  let batch: unknown;
+  let spin: unknown;
+  try {
+    ({ batch, spin } = options as DeliveryOptions);
+  } catch {
+    return DEFAULT_OPTIONS; // a throwing getter, a revoked Proxy: ignored, as Node ignores its arguments
+  }
   const valid = {
     batch: batch === true,
     spin: typeof spin === 'number' && spin >= 0 && spin <= MAX_SPIN ? Math.floor(spin) : 0,

@@ -15,6 +15,7 @@ import {
   invalidArgType,
   invalidTransferObject,
   missingArgs,
+  missingTransferable,
 } from './errors';
 import { MessagePortCloseEvent, messageEvent, setPortBrand } from './events';
 import {
@@ -43,6 +44,7 @@ import {
 } from './codec/message';
 import {
   discardForeign,
+  ForeignLost,
   forget,
   isForeign,
   portKey,
@@ -181,8 +183,28 @@ interface PortObject extends MessagePort {
   [kCurrentlyReceivingPorts]: MessagePort[] | undefined;
 }
 
+/** Returns its argument: `this` of a class extending it is then that object. */
+class ReturnArgument {
+  constructor(object: object) {
+    return object;
+  }
+}
+
+/**
+ * Stamps a private brand on an existing object (a derived class initializes
+ * its fields on whatever its base constructor returned). `#brand in value`
+ * then tells ports apart without running a Proxy's traps, as V8's own
+ * receiver checks do.
+ */
+class PortBrand extends ReturnArgument {
+  #brand = true;
+  static has(value: object): boolean {
+    return #brand in value;
+  }
+}
+
 function isPort(value: unknown): value is PortObject {
-  return typeof value === 'object' && value !== null && (value as Partial<PortObject>)[kState] instanceof PortState;
+  return typeof value === 'object' && value !== null && PortBrand.has(value);
 }
 
 function stateOf(port: unknown): PortState {
@@ -324,6 +346,7 @@ export function createPort(handle: PortHandle, options: ResolvedOptions | null):
   // Not enumerable: util.inspect and Object.assign list a port's enumerable
   // own symbols, and Node's ports have no such field.
   Object.defineProperty(port, kState, { value: new PortState(handle, options), writable: true });
+  new PortBrand(port);
   // The async resource of type MESSAGEPORT is the port itself; as in Node,
   // an init hook sees it before its JavaScript setup.
   handle.bind(port);
@@ -342,7 +365,7 @@ const NO_PORTS: readonly PortObject[] = [];
 /** Node's ReadIterable: null when `value` is not iterable. */
 function readIterable(value: unknown): unknown[] | null {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return null;
-  if (Array.isArray(value) && !types.isProxy(value)) {
+  if (!types.isProxy(value) && Array.isArray(value)) {
     const list = new Array<unknown>(value.length);
     for (let i = 0; i < list.length; i++) list[i] = (value as unknown[])[i];
     return list;
@@ -438,6 +461,8 @@ function planTransfer(source: PortObject, entries: readonly unknown[]): Transfer
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     if (entry === null || (typeof entry !== 'object' && typeof entry !== 'function')) throw invalidTransferObject();
+    // Nothing Node can transfer is a Proxy; its traps must not run.
+    if (types.isProxy(entry)) throw invalidTransferObject();
     if (types.isArrayBuffer(entry)) {
       if (buffers.includes(entry)) {
         // Node skips buffers it cannot detach (marked untransferable, or
@@ -486,6 +511,13 @@ class SendContext implements EncodeContext {
 
   isPort(value: object): boolean {
     return isPort(value);
+  }
+  missingPort(value: object): Error {
+    // A closed or transferred-away port is no longer a port to Node's serializer.
+    const st = (value as PortObject)[kState];
+    return st.detached || st.transferred || st.closing || st.closed
+      ? dataCloneError('Cannot transfer object of unsupported type.')
+      : missingTransferable();
   }
   isForeign(value: object): boolean {
     return isForeign(value);
@@ -775,8 +807,13 @@ function dispatch(port: PortObject, type: string, value: unknown, ports: Message
   }
 }
 
+/** What Node reports for a message it cannot read back: a plain Error (ringport's own error classes stay inside). */
+function plainReadError(error: unknown): unknown {
+  return error instanceof DecodeError || error instanceof ForeignLost ? new Error(error.message) : error;
+}
+
 function emitMessageError(port: PortObject, error: unknown): void {
-  const reported = error instanceof DecodeError ? new Error(error.message) : error;
+  const reported = plainReadError(error);
   dispatch(port, 'messageerror', reported, undefined);
 }
 
@@ -1082,7 +1119,8 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
     if (error === NOT_YET) return undefined;
     c.pop();
     st.consumed++;
-    throw error;
+    // Node throws a plain Error for a message it cannot read back.
+    throw plainReadError(error);
   }
   c.pop();
   st.consumed++;

@@ -1,6 +1,7 @@
 // Structured clone, encoding side: V8 ValueSerializer semantics (what Node's
 // MessagePort sends), written straight into ring memory. Format: format.ts.
 import { types } from 'node:util';
+import { constants as bufferConstants } from 'node:buffer';
 import type { Transferable as NodeTransferable } from 'node:worker_threads';
 
 import { dataCloneError, missingTransferable } from '../errors';
@@ -35,6 +36,7 @@ import {
   typedArrayByteOffset,
   typedArrayLength,
   typedArrayTag,
+  latin1Write,
   ucs2Write,
   utf8Write,
 } from './intrinsics';
@@ -53,6 +55,8 @@ export interface EncodeContext {
   readonly ports: readonly object[];
   /** Whether `value` is a ringport MessagePort. */
   isPort(value: object): boolean;
+  /** The error for a port in the value but not in the transfer list. */
+  missingPort(value: object): Error;
   /** Whether only Node's serializer can carry `value` (SharedArrayBuffer, WebAssembly, Node host objects). */
   isForeign(value: object): boolean;
   /** Adds a value Node's serializer carries beside the ring; returns its index. */
@@ -156,6 +160,16 @@ function isHostObject(object: object): boolean {
 }
 
 function cannotClone(value: unknown): Error {
+  if (value !== null && (typeof value === 'object' || typeof value === 'function') && types.isProxy(value)) {
+    // V8 describes a Proxy by its target, which JavaScript cannot reach; its
+    // own serializer words the error (without running a trap).
+    try {
+      structuredClone(value);
+    } catch (error) {
+      const message = (error as { message?: unknown } | null)?.message;
+      if (typeof message === 'string') return dataCloneError(message);
+    }
+  }
   return dataCloneError(`${describe(value)} could not be cloned.`);
 }
 
@@ -164,12 +178,18 @@ function isArrayIndex(key: string): boolean {
   return n >>> 0 === n && n !== 4294967295 && String(n) === key;
 }
 
+// Node decodes at most MAX_STRING_LENGTH bytes of UTF-8 into one string; a
+// longer text goes as UTF-16.
+const MAX_UTF8_CHARS = Math.floor(bufferConstants.MAX_STRING_LENGTH / 3);
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+
 const LINEAR_IDS = 16;
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
 const NO_CONTEXT: EncodeContext = {
   ports: [],
   isPort: () => false,
+  missingPort: () => missingTransferable(),
   isForeign: () => false,
   foreign(value: object): never {
     throw cannotClone(value);
@@ -359,8 +379,9 @@ export class Encoder {
       this.pos = q;
       return;
     }
-    if (stringIsWellFormed.call(s)) {
-      // UTF-8 is compact for the common case and exact for well-formed text.
+    if (n <= MAX_UTF8_CHARS && stringIsWellFormed.call(s)) {
+      // UTF-8 is compact for the common case and exact for well-formed text
+      // (up to the size a string can be decoded from).
       const max = 3 * n;
       this.ensure(5 + max);
       const p = this.pos;
@@ -368,6 +389,14 @@ export class Encoder {
       this.u8[p] = Tag.Utf8;
       this.dv.setUint32(p + 1, written, true);
       this.pos = p + 5 + written;
+      return;
+    }
+    if (n > MAX_UTF8_CHARS && !NOT_LATIN1.test(s)) {
+      // Too long for UTF-8 and one byte per unit: Latin-1 keeps it within a record.
+      this.writeByte(Tag.Latin1);
+      this.writeVarint(n);
+      this.ensure(n);
+      this.pos += latin1Write.call(this.u8, s, this.pos, n);
       return;
     }
     this.writeByte(Tag.Utf16);
@@ -572,7 +601,7 @@ export class Encoder {
       this.writeBoxed(object);
     } else if (this.context.isPort(object)) {
       const index = this.context.ports.indexOf(object);
-      if (index < 0) throw missingTransferable();
+      if (index < 0) throw this.context.missingPort(object);
       this.writeByte(Tag.Port);
       this.writeVarint(index);
     } else if (this.context.isForeign(object)) {
@@ -620,6 +649,9 @@ export class Encoder {
     if (dataView) {
       kind = ViewKind.DataView;
       buffer = dataViewBuffer.call(view);
+      if (!types.isSharedArrayBuffer(buffer) && isDetached(buffer as ArrayBuffer)) {
+        throw dataCloneError('An ArrayBuffer is detached and could not be cloned.');
+      }
       byteOffset = dataViewByteOffset.call(view);
       length = dataViewByteLength.call(view);
     } else {
@@ -710,7 +742,13 @@ const EMPTY_OBJECT = {};
 function isLengthTracking(view: ArrayBufferView, dataView: boolean): boolean {
   const copy = structuredClone(view);
   const buffer = copy.buffer as ArrayBuffer & { resize(n: number): void; maxByteLength: number };
-  const size = () => (dataView ? (copy as DataView).byteLength : (copy as unknown as { length: number }).length);
+  const size = (): number => {
+    try {
+      return dataView ? (copy as DataView).byteLength : (copy as unknown as { length: number }).length;
+    } catch {
+      return -1; // a fixed-length DataView out of bounds throws
+    }
+  };
   const before = size();
   const byteLength = buffer.byteLength;
   const step = dataView ? 1 : (copy as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;

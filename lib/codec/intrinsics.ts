@@ -60,6 +60,7 @@ export const latin1Slice = bufferProto.latin1Slice;
 export const ucs2Slice = bufferProto.ucs2Slice;
 export const utf8Slice = bufferProto.utf8Slice;
 export const ucs2Write = bufferProto.ucs2Write;
+export const latin1Write = bufferProto.latin1Write;
 export const utf8Write = bufferProto.utf8Write;
 
 export const fromCharCode = String.fromCharCode;

@@ -111,6 +111,10 @@ export interface PayloadHeader {
 const NO_TOKENS: number[] = [];
 const header: PayloadHeader = { tokens: NO_TOKENS, valueStart: 0, valueEnd: 0, foreign: null };
 
+function isIndex(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
 function corrupt(): never {
   throw new DecodeError('Unable to deserialize cloned data.');
 }
@@ -154,6 +158,9 @@ export function readPayloadHeader(u8: Uint8Array, dv: DataView, start: number, e
       nodePorts: dv.getUint32(at + 28, true),
       bundles: dv.getUint32(at + 32, true),
     };
+    // Thread ids and places on a link are non-negative integers.
+    const { origin, seq, destination } = header.foreign;
+    if (!isIndex(origin) || !isIndex(seq) || !isIndex(destination)) corrupt();
   }
   return header;
 }
