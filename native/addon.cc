@@ -35,6 +35,9 @@ Napi::Value SegmentView(Napi::Env env, Segment* segment) {
   return Napi::Value(env, buffer);
 }
 
+// The endpoint the PortHandle being constructed takes over (PortHandle::New).
+thread_local PortEndpoint* pending_endpoint = nullptr;
+
 struct AddonData {
   Env* env;
   Napi::FunctionReference port_handle;
@@ -74,16 +77,26 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
 
   static Napi::Object New(Napi::Env env, PortEndpoint* endpoint) {
     AddonData* data = env.GetInstanceData<AddonData>();
-    return data->port_handle.New({Napi::External<PortEndpoint>::New(env, endpoint)});
+    // Handed to the constructor out of band: no napi External per handle
+    // (cheaper, and Node frees those wrappers only at GC, which a worker's
+    // exit skips).
+    pending_endpoint = endpoint;
+    struct Clear {
+      ~Clear() { pending_endpoint = nullptr; }
+    } clear;
+    return data->port_handle.New({});
   }
 
   explicit PortHandle(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<PortHandle>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
+    // Only New() constructs handles; JavaScript reaching the constructor
+    // (handle.constructor) gets an error.
+    if (pending_endpoint == nullptr) {
       throw Napi::TypeError::New(info.Env(), "Illegal constructor");
     }
     // Takes over the reference the creator passed in.
-    endpoint_ = info[0].As<Napi::External<PortEndpoint>>().Data();
+    endpoint_ = pending_endpoint;
+    pending_endpoint = nullptr;
   }
 
   ~PortHandle() override {
