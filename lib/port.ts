@@ -746,6 +746,9 @@ interface Received {
 /** Thrown by readMessage when the part Node's serializer carries has not arrived yet. */
 const NOT_YET = Symbol('not yet');
 
+const NO_RECEIVED_PORTS: MessagePort[] = [];
+const lastReceived: Received = { value: undefined, ports: NO_RECEIVED_PORTS };
+
 /** Decodes the record at the consumer's position; the caller pops it. */
 function readMessage(st: PortState, c: Consumer): Received {
   const start = c.pos;
@@ -769,19 +772,25 @@ function readMessage(st: PortState, c: Consumer): Received {
       .filter((v): v is MessagePort => v instanceof NodeMessagePort);
     for (const bundle of items.slice(trailer.values + trailer.nodePorts) as Bundle[]) putAll(bundle.p, bundle.k, bundle.e);
   }
-  const ports: MessagePort[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const handle = native.attach(tokens[i]);
-    if (handle !== null) ports.push(createPort(handle, null));
-  }
-  if (ports.length !== tokens.length) {
-    closeAll(ports);
-    throw new DecodeError('Unable to deserialize cloned data.');
+  let ports: MessagePort[] = NO_RECEIVED_PORTS;
+  if (tokens.length > 0) {
+    ports = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const handle = native.attach(tokens[i]);
+      if (handle !== null) ports.push(createPort(handle, null));
+    }
+    if (ports.length !== tokens.length) {
+      closeAll(ports);
+      throw new DecodeError('Unable to deserialize cloned data.');
+    }
   }
   try {
     const value = decoder.decode(c.u8, c.dv, valueStart, valueEnd, ports, foreign);
-    if (nodePorts !== undefined && nodePorts.length > 0) ports.push(...nodePorts);
-    return { value, ports };
+    if (nodePorts !== undefined && nodePorts.length > 0) ports = [...ports, ...nodePorts];
+    // One result object, reused: callers take its fields at once.
+    lastReceived.value = value;
+    lastReceived.ports = ports;
+    return lastReceived;
   } catch (error) {
     closeAll(ports);
     throw error;
@@ -897,7 +906,11 @@ function drain(port: PortObject, st: PortState): boolean {
       }
       c.pop();
       listenerThrew = false;
-      dispatch(port, 'message', received.value, received.ports.length > 0 ? received.ports : undefined);
+      const { value, ports } = received;
+      // The shared result must not keep the message alive.
+      received.value = undefined;
+      received.ports = NO_RECEIVED_PORTS;
+      dispatch(port, 'message', value, ports.length > 0 ? ports : undefined);
       if (!st.options.batch) {
         if (perMessage || listenerThrew) {
           st.faulted = listenerThrew;
@@ -1125,7 +1138,10 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
   c.pop();
   st.consumed++;
   if (c.peek() === 0 && !sleep(st, c)) (st.handle as PortHandle).schedule();
-  return { message: received.value };
+  const message = received.value;
+  received.value = undefined;
+  received.ports = NO_RECEIVED_PORTS;
+  return { message };
 }
 
 /**
