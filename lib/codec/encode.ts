@@ -514,8 +514,11 @@ export class Encoder {
     let holeRun = 0;
     let i = 0;
     for (; i < length; i++) {
-      if (i in array) {
-        this.writeValue(array[i]);
+      // A hole reads as undefined: only then ask whether the element exists
+      // (unobservable reordering for ordinary arrays; Proxies were refused).
+      const value = array[i];
+      if (value !== undefined || i in array) {
+        this.writeValue(value);
         present++;
         holeRun = 0;
       } else {
