@@ -288,6 +288,11 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
     if (entry === undefined && ref.origin === THREAD && !hub.failed.has(key)) {
       throw new ForeignLost('Unable to deserialize cloned data.');
     }
+    // Read here already (the link from the origin is past them) but no longer
+    // here: they left with the port, which has since come back without them.
+    if (entry === undefined && !hub.failed.has(key) && readPast(ref.origin, ref.seq)) {
+      throw new ForeignLost('Unable to deserialize cloned data: the values it carried stayed with an earlier owner.');
+    }
   }
   if (entry === undefined && hub.failed.has(key)) {
     const error = hub.failed.get(key);
@@ -314,6 +319,14 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
   }
   hub.waiting.add(wake);
   return undefined;
+}
+
+/** Whether this thread has read the link from `origin` beyond place `seq`. */
+function readPast(origin: number, seq: number): boolean {
+  const ends = hub.links.get(origin);
+  if (ends === undefined) return false;
+  for (const end of ends) if (end.read > seq) return true;
+  return false;
 }
 
 /** Everything waiting here for `port`, to travel with it (see bundle()). */
