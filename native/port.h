@@ -109,7 +109,12 @@ class Channel {
   }
   void Unref() {
     // acq_rel: all uses of the channel happen before its destruction.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete this;
+      // Its large segments went to the pool; a channel that ends is no
+      // stream that will reuse them.
+      SegmentPool::Get().TrimIfAny();
+    }
   }
 
   // Unique for the life of the process, below 2^53.

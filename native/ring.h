@@ -110,6 +110,8 @@ class SegmentPool {
         blocks_[i] = blocks_.back();
         blocks_.pop_back();
         pooled_ -= bytes;
+        // relaxed: a hint for TrimIfAny(), written under the lock.
+        pooled_hint_.store(pooled_, std::memory_order_relaxed);
         return memory;
       }
     }
@@ -123,10 +125,19 @@ class SegmentPool {
       if (pooled_ + bytes <= kMaxPooledBytes) {
         blocks_.push_back({memory, bytes});
         pooled_ += bytes;
+        // relaxed: a hint for TrimIfAny(), written under the lock.
+        pooled_hint_.store(pooled_, std::memory_order_relaxed);
         return;
       }
     }
     std::free(memory);
+  }
+
+  // Trim(), when something is pooled (a relaxed look first: most channels
+  // never pool anything, and they end often).
+  void TrimIfAny() {
+    // relaxed: a hint; Trim() itself takes the lock.
+    if (pooled_hint_.load(std::memory_order_relaxed) != 0) Trim();
   }
 
   // Frees every pooled block: the burst is over.
@@ -136,6 +147,8 @@ class SegmentPool {
       std::lock_guard<std::mutex> lock(mutex_);
       blocks.swap(blocks_);
       pooled_ = 0;
+      // relaxed: a hint for TrimIfAny(), written under the lock.
+      pooled_hint_.store(0, std::memory_order_relaxed);
     }
     for (const Block& block : blocks) std::free(block.memory);
   }
@@ -153,6 +166,7 @@ class SegmentPool {
   std::mutex mutex_;
   std::vector<Block> blocks_;
   size_t pooled_ = 0;
+  std::atomic<size_t> pooled_hint_{0};
 };
 
 #ifdef RINGPORT_TEST_HOOKS

@@ -42,8 +42,8 @@ interface DeathReport {
 const LEAK_BOUND = 64 * MiB;
 // ringport keeps freed segments of 64 KiB and more in a process-wide pool of
 // up to 256 MiB (native/ring.h, SegmentPool), emptied when a live ring shrinks
-// back after a burst. Rings of a dead worker never shrink: what they held
-// stays pooled until some other burst ends. Right after the loop, the growth
+// back after a burst or a channel ends. A dead worker's channel ends only when
+// its peer closes: until then what its rings held may stay pooled. Right after the loop, the growth
 // may therefore include up to that much.
 const POOL_CAP = 256 * MiB;
 
