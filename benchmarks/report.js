@@ -82,16 +82,16 @@ function renderTable(header, rows, rightAligned) {
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-/** The main table: every line that compares ringport with Node. */
-function mainTable(results) {
+/** One table row per line of each result: `self` picks the idle-table lines or the others. */
+function tableRows(results, self) {
   const rows = [];
   for (const { row, lines, error } of results) {
     if (error) {
-      rows.push([row.title, unitText(row), 'ERROR (below)', '', '', '', '', '', 'FAIL']);
+      if (!self) rows.push([row.title, unitText(row), 'ERROR (below)', '', '', '', '', '', 'FAIL']);
       continue;
     }
     lines
-      .filter((l) => !l.self)
+      .filter((l) => Boolean(l.self) === self)
       .forEach((l, i) => {
         rows.push([
           i === 0 ? row.title : '',
@@ -106,31 +106,18 @@ function mainTable(results) {
         ]);
       });
   }
+  return rows;
+}
+
+/** The main table: every line that compares ringport with a baseline. */
+function mainTable(results) {
   const header = ['row', 'unit', 'ringport mode', 'baseline', 'ringport', 'ratio', 'range', 'target', 'result'];
-  return renderTable(header, rows, new Set([3, 4, 5, 6]));
+  return renderTable(header, tableRows(results, false), new Set([3, 4, 5, 6]));
 }
 
 /** The idle-channel table: each implementation with idle channels against itself without them. */
 function idleTable(results) {
-  const rows = [];
-  for (const { row, lines, error } of results) {
-    if (error) continue;
-    lines
-      .filter((l) => l.self)
-      .forEach((l, i) => {
-        rows.push([
-          i === 0 ? row.title : '',
-          i === 0 ? unitText(row) : '',
-          l.mode,
-          formatValue(l.baseValue, row.unit),
-          formatValue(l.value, row.unit),
-          ratioText(l.ratio),
-          rangeText(l.ratios),
-          targetText(row, l.target),
-          resultText(l.pass),
-        ]);
-      });
-  }
+  const rows = tableRows(results, true);
   if (rows.length === 0) return null;
   const header = ['row', 'unit', 'implementation', 'without idle', 'with idle', 'with/without', 'range', 'target', 'result'];
   return renderTable(header, rows, new Set([3, 4, 5, 6]));

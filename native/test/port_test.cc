@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "../port.h"
+#include "patterns.h"
 #include "test.h"
 
 #ifndef RINGPORT_TEST_HOOKS
@@ -38,6 +39,11 @@
 #endif
 
 namespace {
+
+using ringport_test::Checksum;
+using ringport_test::FillPattern;
+using ringport_test::Mix;
+using ringport_test::PatternMatches;
 
 using ringport::Channel;
 using ringport::ControlLayout;
@@ -103,14 +109,6 @@ uint64_t Scaled(uint64_t base, uint64_t min) {
   return std::max<uint64_t>(min, static_cast<uint64_t>(scaled));
 }
 
-// splitmix64 finalizer.
-inline uint64_t Mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 struct Rng {
   uint64_t state;
   uint64_t Next() { return Mix(state += 0x9E3779B97F4A7C15ull); }
@@ -119,46 +117,6 @@ struct Rng {
 
 uint64_t Seed() { return Mix(static_cast<uint64_t>(Clock::now().time_since_epoch().count())); }
 
-void FillPattern(uint8_t* dst, uint32_t size, uint64_t seed) {
-  const uint64_t base = seed * 0xD6E8FEB86659FD93ull;
-  uint32_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    const uint64_t w = Mix(base + i);
-    std::memcpy(dst + i, &w, 8);
-  }
-  if (i < size) {
-    const uint64_t w = Mix(base + i);
-    std::memcpy(dst + i, &w, size - i);
-  }
-}
-
-bool PatternMatches(const uint8_t* p, uint32_t size, uint64_t seed) {
-  const uint64_t base = seed * 0xD6E8FEB86659FD93ull;
-  uint32_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    const uint64_t w = Mix(base + i);
-    if (std::memcmp(p + i, &w, 8) != 0) return false;
-  }
-  if (i < size) {
-    const uint64_t w = Mix(base + i);
-    if (std::memcmp(p + i, &w, size - i) != 0) return false;
-  }
-  return true;
-}
-
-uint32_t Checksum(const uint8_t* p, uint32_t n) {
-  uint64_t h = 0x243F6A8885A308D3ull ^ n;
-  uint32_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = (h ^ w) * 0x100000001B3ull;
-    h ^= h >> 29;
-  }
-  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001B3ull;
-  h = Mix(h);
-  return static_cast<uint32_t>(h ^ (h >> 32));
-}
 
 // Record `seq` of a stream: pattern bytes; from 16 bytes on, the first 16 are
 // u64 seq, u32 size and u32 Checksum(bytes 16..size).
