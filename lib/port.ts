@@ -281,7 +281,8 @@ const portRemoveListener = function (this: PortObject, size: number, type: strin
 // Node's handler, through napi_fatal_exception: only the source excerpt above
 // a fatal error differs (README, Differences).
 let listenerThrew = false;
-const reflectApply = Reflect.apply;
+// callback.call(this, arg) that user code cannot redirect, without an arguments array per message.
+const functionCall = Function.prototype.call.bind(Function.prototype.call) as (fn: unknown, self: unknown, arg: unknown) => unknown;
 
 interface ListenerRecord {
   next: ListenerRecord | undefined;
@@ -299,7 +300,7 @@ function guardListeners(port: PortObject, type: string): void {
     if (typeof callback !== 'function' || guards.has(callback)) continue;
     const guarded = function (this: unknown, arg: unknown): unknown {
       try {
-        return reflectApply(callback, this, [arg]);
+        return functionCall(callback, this, arg);
       } catch (error) {
         listenerThrew = true;
         throw error;
