@@ -103,13 +103,15 @@ describe('receiveMessageOnPort(port, { timeout })', () => {
        setTimeout(() => { port.postMessage('last words'); port.close(); }, 50);`,
       { eval: true, workerData: { port: detachPort(port2) } },
     );
+    // Listen now: the worker may exit before 'close' is dispatched here.
+    const exit = exited(worker);
     const closed = new Promise((resolve) => port1.once('close', resolve));
     expect(receiveMessageOnPort(port1, { timeout: Infinity })).toEqual({ message: 'last words' });
     const start = performance.now();
     expect(receiveMessageOnPort(port1, { timeout: Infinity })).toBeUndefined();
     expect(performance.now() - start).toBeLessThan(5000);
     await closed;
-    expect(await exited(worker)).toBe(0);
+    expect(await exit).toBe(0);
   });
 
   test('a server that exits while the caller is blocked: the wait ends, the port closes', async () => {
