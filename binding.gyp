@@ -35,6 +35,8 @@
       "target_name": "ringport",
       "sources": [
         "native/addon.cc",
+        "native/broadcast.cc",
+        "native/broadcast_addon.cc",
         "native/endpoint.cc",
         "native/env.cc",
         "native/port.cc",

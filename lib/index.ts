@@ -5,5 +5,6 @@ export { MessagePort } from './port';
 export { receiveMessageOnPort, type ReceiveOptions } from './receive';
 export { detachPort, attachPort, type DetachedPort } from './handles';
 export { MessageEvent } from './events';
+export { BroadcastChannel } from './broadcast';
 export { setPortOptions, getPortOptions } from './settings';
 export type { DeliveryOptions } from './options';

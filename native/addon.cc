@@ -11,6 +11,10 @@
 #include "port.h"
 
 namespace ringport {
+
+// broadcast_addon.cc: broadcastJoin() and broadcastSequence().
+void InitBroadcast(Napi::Env env, Napi::Object exports, Env* e);
+
 namespace {
 
 void ReleaseSegmentView(napi_env, void*, void* hint) {
@@ -482,10 +486,17 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("ref", Napi::Function::New<Ref>(env, "ref"));
   exports.Set("unref", Napi::Function::New<Unref>(env, "unref"));
   exports.Set("layout", Layout(env));
+  InitBroadcast(env, exports, e);
   return exports;
 }
 
 }  // namespace
+
+// For broadcast_addon.cc: a PortHandle that takes over `endpoint`'s reference.
+Napi::Object WrapPortEndpoint(Napi::Env env, PortEndpoint* endpoint) {
+  return PortHandle::New(env, endpoint);
+}
+
 }  // namespace ringport
 
 static Napi::Object InitRingport(Napi::Env env, Napi::Object exports) {

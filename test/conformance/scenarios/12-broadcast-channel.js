@@ -1,11 +1,7 @@
 'use strict';
-// NODE_SEMANTICS.md section 12: BroadcastChannel. Not implemented by ringport
-// yet: every scenario is skipped in the jest suite (run them with
-// CONFORMANCE_RUN_SKIPPED=1 or report.js --skipped).
+// NODE_SEMANTICS.md section 12: BroadcastChannel (ringport's: lib/broadcast.ts).
 const util = require('node:util');
 const scenario = require('../harness/define')(module);
-
-const SKIP = 'BroadcastChannel is not implemented by ringport yet (section 12)';
 
 function BC(t) {
   if (typeof t.impl.BroadcastChannel !== 'function') throw new Error('no BroadcastChannel in this implementation');
@@ -22,7 +18,7 @@ scenario('constructor: name required and converted to a string', [66], (t) => {
   t.log('instanceof EventTarget', a instanceof EventTarget, 'has on()', typeof a.on);
   t.log('prototype own names', Object.getOwnPropertyNames(Object.getPrototypeOf(a)).sort());
   a.close();
-}, { skip: SKIP });
+});
 
 scenario('messages go to every other open channel with the same name, never back', [67], async (t) => {
   const B = BC(t);
@@ -36,7 +32,7 @@ scenario('messages go to every other open channel with the same name, never back
   a.postMessage('from a');
   await t.turns();
   for (const ch of [a, b, c, other]) ch.close();
-}, { skip: SKIP });
+});
 
 scenario('postMessage validation: no argument, closed channel, transfer list ignored, ports in value', [67], async (t) => {
   const B = BC(t);
@@ -54,7 +50,7 @@ scenario('postMessage validation: no argument, closed channel, transfer list ign
   t.logTry('close() again', () => a.close());
   await t.turns();
   b.close();
-}, { skip: SKIP });
+});
 
 scenario('SharedArrayBuffers are shared through a BroadcastChannel', [67, 27], async (t) => {
   const B = BC(t);
@@ -70,7 +66,7 @@ scenario('SharedArrayBuffers are shared through a BroadcastChannel', [67, 27], a
   t.log('sender sees the write', new Uint8Array(sab)[0]);
   a.close();
   b.close();
-}, { skip: SKIP });
+});
 
 scenario('ref/unref return this; inspect; brand checks', [68], (t) => {
   const B = BC(t);
@@ -81,7 +77,7 @@ scenario('ref/unref return this; inspect; brand checks', [68], (t) => {
   t.log('inspect closed', util.inspect(a));
   t.logTry('postMessage on a non-channel', () => B.prototype.postMessage.call({}, 1));
   t.logTry('close on a non-channel', () => B.prototype.close.call({}));
-}, { skip: SKIP });
+});
 
 scenario.isolated('a BroadcastChannel keeps the process alive as soon as it is constructed', [68], (t) => {
   setTimeout(() => {
@@ -90,7 +86,7 @@ scenario.isolated('a BroadcastChannel keeps the process alive as soon as it is c
   }, 300).unref();
   const B = BC(t);
   new B('conf-alive'); // eslint-disable-line no-new
-}, { skip: SKIP });
+});
 
 scenario.isolated('an unref\'d BroadcastChannel does not keep the process alive', [68], (t) => {
   setTimeout(() => {
@@ -99,7 +95,7 @@ scenario.isolated('an unref\'d BroadcastChannel does not keep the process alive'
   }, 300).unref();
   const B = BC(t);
   new B('conf-alive').unref();
-}, { skip: SKIP });
+});
 
 scenario('a BroadcastChannel in a worker receives from the main thread', [67], async (t) => {
   const B = BC(t);
@@ -116,4 +112,4 @@ scenario('a BroadcastChannel in a worker receives from the main thread', [67], a
   main.postMessage('hello');
   t.log('reply', (await t.when(w, 'message', 5000))[0]);
   main.close();
-}, { skip: SKIP });
+});
