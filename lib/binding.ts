@@ -23,6 +23,8 @@ export interface PortHandle {
   schedule(): void;
   /** Asks the peer to shrink the ring it writes to us. */
   requestTrim(): void;
+  /** Consumer that won the peer's drain request back: wakes the peer (lib/backpressure.ts). */
+  notifyDrain(): void;
   /** Blocks up to `ms` (Infinity: no limit) until the incoming ring holds something; calls `probe` between slices. */
   waitIncoming(ms: number, probe: () => void): boolean;
   /** Consumer side of the wake-up protocol without mapping the ring: true if now asleep (nothing to read). */
@@ -69,12 +71,24 @@ export interface Layout {
   readonly consumedWord0: number;
   readonly consumedWord1: number;
   readonly controlBytes: number;
+  /** Backpressure words (native/port.h ControlLayout), indexed by the consuming side: Int32 words, then Float64 elements. */
+  readonly drainArmedWord0: number;
+  readonly drainArmedWord1: number;
+  readonly highWaterMarkDouble0: number;
+  readonly highWaterMarkDouble1: number;
+  readonly drainTargetDouble0: number;
+  readonly drainTargetDouble1: number;
+  readonly postedDouble0: number;
+  readonly postedDouble1: number;
+  readonly takenDouble0: number;
+  readonly takenDouble1: number;
   readonly kindMessage: number;
   readonly kindWrap: number;
   readonly kindNext: number;
   readonly kindClose: number;
   readonly wakeMessages: number;
   readonly wakeTrim: number;
+  readonly wakeDrain: number;
   readonly eventWake: number;
   readonly eventClosed: number;
 }

@@ -8,3 +8,4 @@ export { MessageEvent } from './events';
 export { BroadcastChannel } from './broadcast';
 export { setPortOptions, getPortOptions } from './settings';
 export type { DeliveryOptions } from './options';
+export type { BackpressurePort } from './backpressure';

@@ -32,8 +32,29 @@ import {
   type HybridDispatch,
   type NodeEventTargetLike,
 } from './node-internals';
-import { packOptions, resolveOptions, unpackOptions, type DeliveryOptions, type ResolvedOptions } from './options';
+import {
+  packOptions,
+  resolveOptions,
+  unpackOptions,
+  type DeliveryOptions,
+  type ResolvedDeliveryOptions,
+  type ResolvedOptions,
+} from './options';
 import { AWAKE, Consumer, KIND_CLOSE, Producer, SLEEPING } from './ring';
+import {
+  afterPost,
+  backpressureClosed,
+  backpressureIndices,
+  consumerSleeps,
+  drainListenersChanged,
+  drainWoken,
+  enableBackpressure,
+  setStateLookup,
+  storedHighWaterMark,
+  took,
+  WAKE_DRAIN,
+  type Backpressure,
+} from './backpressure';
 import {
   patchTokens,
   primitivePayloadSize,
@@ -126,6 +147,13 @@ class PortState {
   faulted = false;
   /** A message or messageerror listener was added since the last delivery (see guardListeners). */
   unguarded = false;
+  /** Backpressure (lib/backpressure.ts): the control block's Float64 counters, their indices, and the opt-in state. */
+  bytes: Float64Array | null = null;
+  readonly postedIndex: number;
+  readonly takenIndex: number;
+  readonly armedIndex: number;
+  readonly targetIndex: number;
+  bp: Backpressure | null = null;
 
   constructor(handle: PortHandle, options: ResolvedOptions | null) {
     this.handle = handle;
@@ -137,9 +165,15 @@ class PortState {
     this.publishedWord = side === 0 ? layout.publishedWord0 : layout.publishedWord1;
     this.peerPublishedWord = side === 0 ? layout.publishedWord1 : layout.publishedWord0;
     this.consumedWord = side === 0 ? layout.consumedWord0 : layout.consumedWord1;
+    ({
+      postedIndex: this.postedIndex,
+      takenIndex: this.takenIndex,
+      armedIndex: this.armedIndex,
+      targetIndex: this.targetIndex,
+    } = backpressureIndices(side));
     if (options === null) {
       // Arrived from elsewhere: pick up where the previous owner left.
-      this.options = unpackOptions(Atomics.load(this.ctrl(), this.optionsWord));
+      this.options = unpackOptions(Atomics.load(this.ctrl(), this.optionsWord), storedHighWaterMark(this, side));
       this.consumed = Atomics.load(this.ctrl(), this.consumedWord);
     } else {
       this.options = options;
@@ -153,7 +187,10 @@ class PortState {
   }
 
   ctrl(): Int32Array {
-    if (this.control === null) this.control = new Int32Array((this.handle as PortHandle).control());
+    if (this.control === null) {
+      this.control = new Int32Array((this.handle as PortHandle).control());
+      this.bytes = new Float64Array(this.control.buffer);
+    }
     return this.control;
   }
 
@@ -175,6 +212,7 @@ class PortState {
     this.producer = null;
     this.consumer = null;
     this.control = null;
+    this.bytes = null;
   }
 }
 
@@ -257,6 +295,7 @@ const portNewListener = function (this: PortObject, size: number, type: string):
   }
   // The first listener's record is filed after this hook runs: guarded at the next delivery.
   if (type === 'message' || type === 'messageerror') this[kState].unguarded = true;
+  if (type === 'drain') drainListenersChanged(this[kState], size);
   // eslint-disable-next-line prefer-rest-params
   eventTargetNewListener.apply(this, arguments as unknown as unknown[]);
 };
@@ -266,6 +305,7 @@ const portRemoveListener = function (this: PortObject, size: number, type: strin
     this[kState].started = false;
     this.unref();
   }
+  if (type === 'drain') drainListenersChanged(this[kState], size);
   // eslint-disable-next-line prefer-rest-params
   eventTargetRemoveListener.apply(this, arguments as unknown as unknown[]);
 };
@@ -352,6 +392,8 @@ export function createPort(handle: PortHandle, options: ResolvedOptions | null):
   // an init hook sees it before its JavaScript setup.
   handle.bind(port);
   oninit.call(port);
+  const mark = port[kState].options.highWaterMark;
+  if (mark === mark) enableBackpressure(port, port[kState], mark);
   // A port that arrives from elsewhere may hold records that woke nobody
   // while it was in flight: look once.
   if (options === null) handle.schedule();
@@ -691,7 +733,9 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
     // before the next message's seq_cst tail store.
     const ctrl = st.control as Int32Array;
     ctrl[st.peerPublishedWord] = (ctrl[st.peerPublishedWord] + 1) | 0;
+    (st.bytes as Float64Array)[st.postedIndex] += encoder.size;
     wakePeer(st);
+    if (st.bp !== null) afterPost(st);
   }
   encoder.finish();
   encoders.push(encoder);
@@ -711,9 +755,11 @@ function postPrimitive(st: PortState, value: unknown): boolean {
   const at = producer.reserveSmall(size);
   if (at < 0 || !writePrimitivePayload(producer.bytes, producer.data, at, value)) return false;
   producer.publish(at, size);
-  // The backlog count, as in postMessage.
+  // The backlog count and the byte count, as in postMessage.
   ctrl[st.peerPublishedWord] = (ctrl[st.peerPublishedWord] + 1) | 0;
+  (st.bytes as Float64Array)[st.postedIndex] += size;
   wakePeer(st);
+  if (st.bp !== null) afterPost(st);
   return true;
 }
 
@@ -833,6 +879,7 @@ function sleep(st: PortState, c: Consumer): boolean {
   if (st.options.spin > 0 && st.started && spinFor(c, st.options.spin)) return false;
   Atomics.store(ctrl, st.stateWord, SLEEPING);
   if (c.tailNow() !== c.head && Atomics.exchange(ctrl, st.stateWord, AWAKE) === SLEEPING) return false;
+  consumerSleeps(st);
   if (c.segmentCapacity >= TRIM_CAPACITY && st.trimRequested !== c.view) {
     st.trimRequested = c.view;
     (st.handle as PortHandle).requestTrim();
@@ -901,11 +948,13 @@ function drain(port: PortObject, st: PortState): boolean {
       } catch (error) {
         if (error === NOT_YET) return false; // woken when it arrives
         c.pop();
+        took(st, c.size);
         emitMessageError(port, error);
         (st.handle as PortHandle).schedule();
         return false;
       }
       c.pop();
+      took(st, c.size);
       listenerThrew = false;
       const { value, ports } = received;
       // The shared result must not keep the message alive.
@@ -957,6 +1006,7 @@ function onNative(this: PortObject, event: number, argument: number): boolean {
   }
   if (event === EVENT_WAKE) {
     if (argument & WAKE_TRIM) scheduleShrink(st);
+    if (argument & WAKE_DRAIN) drainWoken(st);
     if (argument & WAKE_MESSAGES) return drain(this, st);
   }
   return false;
@@ -985,6 +1035,7 @@ function emitClose(port: PortObject, st: PortState): void {
   st.closing = false;
   st.closed = true;
   st.started = false;
+  backpressureClosed(st);
   st.releaseViews();
   if (st.handle !== null && !st.transferred) forget(st.handle.channelId, st.handle.side);
   st.handle = null;
@@ -1108,6 +1159,7 @@ Object.defineProperties(MessagePort.prototype, {
 });
 
 setPortBrand(isPort);
+setStateLookup(stateOf);
 
 // ---- module functions used by index.ts --------------------------------------------
 
@@ -1133,11 +1185,13 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
     if (error === NOT_YET) return undefined;
     c.pop();
     st.consumed++;
+    took(st, c.size);
     // Node throws a plain Error for a message it cannot read back.
     throw plainReadError(error);
   }
   c.pop();
   st.consumed++;
+  took(st, c.size);
   if (c.peek() === 0 && !sleep(st, c)) (st.handle as PortHandle).schedule();
   const message = received.value;
   received.value = undefined;
@@ -1191,9 +1245,13 @@ export function setOptions(port: unknown, options: DeliveryOptions): void {
   const st = port[kState];
   st.options = resolveOptions(options, st.options);
   if (!st.detached) Atomics.store(st.ctrl(), st.optionsWord, packOptions(st.options));
+  const mark = st.options.highWaterMark;
+  if (mark === mark) enableBackpressure(port, st, mark);
 }
 
-export function getOptions(port: unknown): Required<DeliveryOptions> {
+export function getOptions(port: unknown): ResolvedDeliveryOptions {
   if (!isPort(port)) throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
-  return { ...port[kState].options };
+  const { batch, spin, highWaterMark } = port[kState].options;
+  // highWaterMark only for a port that has one (Node's surface otherwise).
+  return highWaterMark === highWaterMark ? { batch, spin, highWaterMark } : { batch, spin };
 }

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "endpoint.h"
@@ -65,6 +66,7 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
             InstanceMethod<&PortHandle::WakePeer>("wakePeer"),
             InstanceMethod<&PortHandle::Schedule>("schedule"),
             InstanceMethod<&PortHandle::RequestTrim>("requestTrim"),
+            InstanceMethod<&PortHandle::NotifyDrain>("notifyDrain"),
             InstanceMethod<&PortHandle::SleepIfEmpty>("sleepIfEmpty"),
             InstanceMethod<&PortHandle::WaitIncoming>("waitIncoming"),
             InstanceMethod<&PortHandle::Transfer>("transfer"),
@@ -220,6 +222,9 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
     // seq_cst tail store then load of this word (port.h).
     state.store(kSleeping, std::memory_order_seq_cst);
     if (!channel->incoming(side).ReadableForSleep()) {
+      // The drain notification's sleep check (port.cc): a previous owner may
+      // have taken bytes just before it handed this port over.
+      channel->CheckDrainOnSleep(side);
       return Napi::Boolean::New(info.Env(), true);
     }
     // seq_cst: as the store above. Whoever flips the word back wakes; if a
@@ -269,6 +274,13 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
 
   Napi::Value RequestTrim(const Napi::CallbackInfo& info) {
     endpoint_->channel()->Notify(endpoint_->side() ^ 1, kWakeTrim);
+    return info.Env().Undefined();
+  }
+
+  // Consumer that won the drain request back (lib/backpressure.ts): wake the
+  // producer to re-check its bufferedAmount.
+  Napi::Value NotifyDrain(const Napi::CallbackInfo& info) {
+    endpoint_->channel()->Notify(endpoint_->side() ^ 1, kWakeDrain);
     return info.Env().Undefined();
   }
 
@@ -460,12 +472,21 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("consumedWord0", ControlLayout::ConsumedWord(0));
   layout.Set("consumedWord1", ControlLayout::ConsumedWord(1));
   layout.Set("controlBytes", ControlLayout::kBytes);
+  for (int side = 0; side < 2; side++) {
+    const std::string n = std::to_string(side);
+    layout.Set("drainArmedWord" + n, ControlLayout::DrainArmedWord(side));
+    layout.Set("highWaterMarkDouble" + n, ControlLayout::HighWaterMarkDouble(side));
+    layout.Set("drainTargetDouble" + n, ControlLayout::DrainTargetDouble(side));
+    layout.Set("postedDouble" + n, ControlLayout::PostedDouble(side));
+    layout.Set("takenDouble" + n, ControlLayout::TakenDouble(side));
+  }
   layout.Set("kindMessage", static_cast<uint32_t>(RecordKind::kMessage));
   layout.Set("kindWrap", static_cast<uint32_t>(RecordKind::kWrap));
   layout.Set("kindNext", static_cast<uint32_t>(RecordKind::kNext));
   layout.Set("kindClose", static_cast<uint32_t>(RecordKind::kClose));
   layout.Set("wakeMessages", static_cast<uint32_t>(kWakeMessages));
   layout.Set("wakeTrim", static_cast<uint32_t>(kWakeTrim));
+  layout.Set("wakeDrain", static_cast<uint32_t>(kWakeDrain));
   layout.Set("eventWake", static_cast<int32_t>(PortEvent::kWake));
   layout.Set("eventClosed", static_cast<int32_t>(PortEvent::kClosed));
   return layout;

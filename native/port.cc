@@ -1,5 +1,6 @@
 #include "port.h"
 
+#include <limits>
 #include <random>
 
 namespace ringport {
@@ -18,6 +19,20 @@ Channel::Channel(uint32_t initial_capacity)
       rings_{Ring(initial_capacity), Ring(initial_capacity)} {
   for (uint32_t i = 0; i < ControlLayout::kBytes / 4; i++) {
     new (&Word(i)) std::atomic<uint32_t>(0);
+  }
+  static_assert(sizeof(std::atomic<double>) == 8 &&
+                    std::atomic<double>::is_always_lock_free,
+                "JavaScript reads the byte counters as Float64Array elements");
+  for (int side = 0; side < 2; side++) {
+    for (uint32_t index : {ControlLayout::HighWaterMarkDouble(side),
+                           ControlLayout::DrainTargetDouble(side),
+                           ControlLayout::PostedDouble(side),
+                           ControlLayout::TakenDouble(side)}) {
+      new (&Double(index)) std::atomic<double>(0.0);
+    }
+    // relaxed: the channel is not shared yet. NaN: no high-water mark.
+    Double(ControlLayout::HighWaterMarkDouble(side))
+        .store(std::numeric_limits<double>::quiet_NaN(), std::memory_order_relaxed);
   }
   // A new port is asleep: the first record that reaches it wakes it, so even
   // a port that never starts sees its peer's close marker.
@@ -104,6 +119,88 @@ void Channel::WakeIfSleeping(int side) {
       // seq_cst: one winner between producer and consumer.
       state.exchange(kAwake, std::memory_order_seq_cst) == kSleeping) {
     WakeConsumer(side, kWakeMessages);
+  }
+}
+
+// Backpressure: the drain notification, without a lost wake-up.
+//   producer, when bufferedAmount rises above the high-water mark:
+//             store(target) (relaxed); store(armed, 1) (seq_cst);
+//             load(consumer state) (seq_cst); load(taken) (relaxed);
+//             if taken >= target and exchange(armed, 0) == 1: already
+//             drained, no wake-up will come.
+//   consumer, per message: taken += size (relaxed store); if load(armed)
+//             and taken >= target and exchange(armed, 0) == 1: wake the
+//             producer (kWakeDrain).
+//   consumer, going to sleep: store(state, kSleeping) (seq_cst, the wake-up
+//             protocol's own store); load(armed) (seq_cst); then as above.
+// The consumer's per-message check is a fast path; the guarantee comes from
+// the sleep check. Both sides store then load with seq_cst (armed, then
+// state; state, then armed), so at least one sees the other's store. If the
+// producer reads kSleeping, it synchronizes with that store and so sees
+// every byte the consumer counted before it went to sleep (and it took none
+// since, else it is awake); if it reads kAwake, the consumer's next sleep
+// comes later in the total order and its load of `armed` sees 1. The
+// exchange on `armed` makes exactly one side act on a reached target.
+// An idle consumer sleeps with its ring empty, so a producer waiting for
+// 'drain' is never stuck on bytes that were taken.
+
+void Channel::CountPosted(int side, uint32_t bytes) {
+  std::atomic<double>& posted = posted_bytes(side);
+  // relaxed: only this producer writes it; readers want a recent value, and
+  // the drain protocol orders what it needs through `armed` and the state.
+  posted.store(posted.load(std::memory_order_relaxed) + bytes,
+               std::memory_order_relaxed);
+}
+
+double Channel::BufferedApprox(int side) {
+  // relaxed: a racy snapshot, as bufferedAmount is.
+  return posted_bytes(side).load(std::memory_order_relaxed) -
+         taken_bytes(side).load(std::memory_order_relaxed);
+}
+
+bool Channel::ArmDrain(int side, double target) {
+  // relaxed: published by the seq_cst store of `armed` below (release).
+  drain_target(side).store(target, std::memory_order_relaxed);
+  std::atomic<uint32_t>& armed = drain_armed(side);
+  // seq_cst: ordered before the load of the consumer's state (see above).
+  armed.store(1, std::memory_order_seq_cst);
+  // seq_cst: reading kSleeping synchronizes with the consumer's store of it,
+  // so the load of `taken` below sees everything counted before it.
+  consumer_state(side).load(std::memory_order_seq_cst);
+  // relaxed: ordered after the seq_cst load above.
+  if (taken_bytes(side).load(std::memory_order_relaxed) < target) return false;
+  // seq_cst: one winner between producer and consumer.
+  return armed.exchange(0, std::memory_order_seq_cst) == 1;
+}
+
+void Channel::NotifyDrainIfReached(int side) {
+  // acquire: the target was stored before the producer's store of `armed`.
+  if (drain_armed(side).load(std::memory_order_acquire) == 0) return;
+  // relaxed: ordered by the acquire load above.
+  const double target = drain_target(side).load(std::memory_order_relaxed);
+  // relaxed: only this consumer writes it.
+  if (taken_bytes(side).load(std::memory_order_relaxed) < target) return;
+  // seq_cst: one winner between producer and consumer.
+  if (drain_armed(side).exchange(0, std::memory_order_seq_cst) == 1) {
+    Notify(side ^ 1, kWakeDrain);
+  }
+}
+
+void Channel::CountTaken(int side, uint32_t bytes) {
+  std::atomic<double>& taken = taken_bytes(side);
+  // relaxed: only this consumer writes it; see the protocol above.
+  taken.store(taken.load(std::memory_order_relaxed) + bytes,
+              std::memory_order_relaxed);
+  // relaxed: the fast path; the sleep check is what guarantees the wake-up.
+  if (drain_armed(side).load(std::memory_order_relaxed) != 0) {
+    NotifyDrainIfReached(side);
+  }
+}
+
+void Channel::CheckDrainOnSleep(int side) {
+  // seq_cst: after the consumer's seq_cst store of kSleeping (see above).
+  if (drain_armed(side).load(std::memory_order_seq_cst) != 0) {
+    NotifyDrainIfReached(side);
   }
 }
 

@@ -45,6 +45,7 @@ enum ConsumerState : uint32_t { kAwake = 0, kSleeping = 1 };
 enum WakeReason : uint32_t {
   kWakeMessages = 1,  // its incoming ring has something to look at
   kWakeTrim = 2,      // its peer drained a large segment: shrink the outgoing ring
+  kWakeDrain = 4,     // its peer took enough of what it sent: re-check needDrain
 };
 
 // Control block words (u32), shared with lib/ring.ts. Each side's state word
@@ -73,7 +74,34 @@ struct ControlLayout {
   static constexpr uint32_t ConsumedWord(int side) {
     return 3 * kWordsPerLine + 2 + static_cast<uint32_t>(side);
   }
-  static constexpr uint32_t kBytes = 4 * kCacheLine;
+  // Backpressure (lib/backpressure.ts), each indexed by the consuming side
+  // of the direction. First a read-mostly block, written when a producer
+  // arms or disarms its drain request, read by the consumer per message:
+  // u32 drain-armed flags, then f64 high-water marks and drain targets.
+  static constexpr uint32_t kBackpressureByte = 4 * kCacheLine;
+  static constexpr uint32_t DrainArmedWord(int side) {
+    return kBackpressureByte / 4 + static_cast<uint32_t>(side);
+  }
+  static constexpr uint32_t HighWaterMarkDouble(int side) {
+    return kBackpressureByte / 8 + 1 + static_cast<uint32_t>(side);
+  }
+  static constexpr uint32_t DrainTargetDouble(int side) {
+    return kBackpressureByte / 8 + 3 + static_cast<uint32_t>(side);
+  }
+  static constexpr uint32_t kBackpressureLines = (40 + kCacheLine - 1) / kCacheLine;
+  // Then one line per owner: the f64 byte counters that side writes per
+  // message. Bytes posted into incoming(side) are written by side ^ 1 (its
+  // producer), bytes taken out of it by side (its consumer).
+  static constexpr uint32_t CounterLineByte(int owner) {
+    return (4 + kBackpressureLines + static_cast<uint32_t>(owner)) * kCacheLine;
+  }
+  static constexpr uint32_t PostedDouble(int side) {
+    return CounterLineByte(side ^ 1) / 8;
+  }
+  static constexpr uint32_t TakenDouble(int side) {
+    return CounterLineByte(side) / 8 + 1;
+  }
+  static constexpr uint32_t kBytes = (6 + kBackpressureLines) * kCacheLine;
   static_assert(kWordsPerLine >= 4, "the third line holds four words");
 };
 
@@ -136,6 +164,40 @@ class Channel {
     return Word(ControlLayout::GoneWord(side));
   }
 
+  // ---- Backpressure (lib/backpressure.ts runs the same protocol with
+  // Atomics; see port.cc for why no drain notification is lost) ----------
+  // f64 counters of bytes posted into / taken out of incoming(side); the
+  // difference is the sending port's bufferedAmount.
+  std::atomic<double>& posted_bytes(int side) {
+    return Double(ControlLayout::PostedDouble(side));
+  }
+  std::atomic<double>& taken_bytes(int side) {
+    return Double(ControlLayout::TakenDouble(side));
+  }
+  std::atomic<uint32_t>& drain_armed(int side) {
+    return Word(ControlLayout::DrainArmedWord(side));
+  }
+  std::atomic<double>& drain_target(int side) {
+    return Double(ControlLayout::DrainTargetDouble(side));
+  }
+  // NaN until the sending port sets one (lib/backpressure.ts).
+  std::atomic<double>& high_water_mark(int side) {
+    return Double(ControlLayout::HighWaterMarkDouble(side));
+  }
+  // Producer of incoming(side): counts a message it published.
+  void CountPosted(int side, uint32_t bytes);
+  // Any thread, racy: bytes posted into incoming(side) not taken yet.
+  double BufferedApprox(int side);
+  // Producer of incoming(side): asks for a kWakeDrain once the consumer has
+  // taken `target` bytes in all. Returns true if it already has and the
+  // caller took the request back (no wake-up will come for it).
+  bool ArmDrain(int side, double target);
+  // Consumer of incoming(side): counts a message it took, and wakes the
+  // producer if it asked and the target is reached.
+  void CountTaken(int side, uint32_t bytes);
+  // Consumer of incoming(side), right after its seq_cst store of kSleeping.
+  void CheckDrainOnSleep(int side);
+
   // Any thread: the caller won the kSleeping -> kAwake exchange for `side`.
   void WakeConsumer(int side, uint32_t reasons);
   // Any thread: wake `side` for `reasons` without touching its state word
@@ -180,6 +242,11 @@ class Channel {
   std::atomic<uint32_t>& Word(uint32_t index) {
     return reinterpret_cast<std::atomic<uint32_t>*>(control_)[index];
   }
+  std::atomic<double>& Double(uint32_t index) {
+    return reinterpret_cast<std::atomic<double>*>(control_)[index];
+  }
+  // Consumer: wins the drain request back from the producer and wakes it.
+  void NotifyDrainIfReached(int side);
   // Producer half of the wake-up protocol for the consumer `side`.
   void WakeIfSleeping(int side);
 
