@@ -7,14 +7,20 @@
 // Where they go: a Node MessagePort "link" per pair of threads, set up once
 // with postMessageToThread() (and one from the thread to itself for a reader
 // on the same thread). Each ringport message's items are one Node message on
-// the link, numbered by its place there, enqueued before the ring record is
-// published, so the reader takes them synchronously, and one that Node cannot
-// deserialize is still known by its number. Items for a reader that is in
-// flight (its port is being transferred) go to the sender's own thread, which
-// serves them on request. A port that moves through a ringport port takes its
-// waiting items along; a port that moves through detachPort() leaves them
-// with the old owner, who serves them on request. Items are keyed by (origin
-// thread, destination thread, place on their link).
+// the link to the thread that owns the reading port, numbered by its place
+// there and enqueued before the ring record is published, so the reader
+// takes them synchronously, and one that Node cannot deserialize is still
+// known by its number. Items are keyed by (origin thread, destination
+// thread, place on their link) and filed under the reading port.
+//
+// Ports move, and threads exit: items must never depend on a thread that no
+// longer reads their port. The main thread, which lives as long as the
+// process, is their custodian: items for a reader in flight go to it; a port
+// that moves by detachPort() leaves its waiting items with it; a thread that
+// finds items for a port it no longer owns (they arrived after the port
+// left) forwards them to it. A port that moves inside a ringport message
+// takes its waiting items along. A reader that does not find its items in
+// its own thread asks the custodian, which answers when it has them.
 import { Blob } from 'node:buffer';
 import { runInThisContext } from 'node:vm';
 import { ReadableStream } from 'node:stream/web';
@@ -26,6 +32,16 @@ import { NodeMessagePort } from './node-internals';
 
 const THREAD = wt.threadId;
 const MARK = 'ringport:side';
+/** The thread that keeps items whose port has no owner: the main thread. */
+const CUSTODIAN = 0;
+/**
+ * How long the custodian waits for items after their last holder said it
+ * has none (or is gone) before the reader gets 'messageerror': items parked
+ * by another thread may still be on their way.
+ */
+const LOSS_GRACE_MS = 2000;
+/** How many ports that left or closed a thread it remembers, to hand over or drop items arriving for them. */
+const PORT_MEMORY = 4096;
 
 /** Where the items of one message are. */
 export interface ForeignRef {
@@ -59,33 +75,71 @@ interface LinkEnd {
   port: wt.MessagePort;
   sent: number;
   read: number;
+  /**
+   * Set to 1 by the thread at the other end when it has its end: until then
+   * the link is only in an offer, which Node drops if the thread exits first.
+   */
+  ready: Int32Array;
 }
 
 interface LinkOffer {
   [MARK]: 'link';
   from: number;
   port: wt.MessagePort;
+  ready: Int32Array;
 }
 
+/** A reader asks the custodian for the items of one message. */
 interface Request {
   [MARK]: 'request';
   from: number;
   o: number;
+  /** The thread the items were delivered to (the reading port's owner then). */
+  d: number;
   s: number;
   p: string;
+}
+
+/** Items that left a thread without their port's owner: for the custodian. */
+interface Park {
+  [MARK]: 'park';
+  p: string;
+  k: string[];
+  e: Items[];
+}
+
+/** The custodian asks a thread to hand over items for ports read elsewhere now. */
+interface Sweep {
+  [MARK]: 'sweep';
+  ports: string[];
+}
+
+/** The answer to a Sweep, after the items it found (same path, so in order). */
+interface Swept {
+  [MARK]: 'swept';
+  ports: string[];
+  from: number;
+}
+
+/** A request the custodian cannot answer yet. */
+interface Pending {
+  request: Request;
+  /** When the thread that received the items said it has none left, or was found gone. */
+  holderDoneAt: number;
 }
 
 /** The answer to a Request: delivered as an event, so that the waiting reader wakes. */
 interface Reply extends ItemsMessage {
   [MARK]: 'reply';
-  /** The thread that held the items (their destination). */
-  from: number;
+  d: number;
 }
 
 /** Per-thread state, shared by every copy of the library loaded in the thread. */
 interface Hub {
-  /** Link ends by the thread at the other end: send on the first, read all. */
+  /** Link ends by the thread at the other end, all read from. */
   links: Map<number, LinkEnd[]>;
+  /** The link end to send on, by the thread at the other end. */
+  outgoing: Map<number, LinkEnd>;
   /** Items by reading port key, then by item key; null marks items that cannot be had. */
   stash: Map<string, Map<string, Items | null>>;
   /** What Node's deserializer threw for items read here, by item key (the port is not known). */
@@ -96,6 +150,16 @@ interface Hub {
   waiting: Set<() => void>;
   /** The sending end of this thread's link with itself (loopback()). */
   loopback: LinkEnd | null;
+  /** Keys of ports that recently left this thread, oldest first: items arriving for them go to the custodian. */
+  left: Set<string>;
+  /** Keys of ports recently closed here, oldest first: items still arriving for them are dropped. */
+  closed: Set<string>;
+  /** Custodian only: requests waiting for their items, by item key. */
+  pending: Map<string, Pending>;
+  /** Custodian only: threads asked to sweep and not answered yet. */
+  sweeping: Set<string>;
+  /** Custodian only: the timer that gives up on lost items. */
+  lossTimer: ReturnType<typeof setTimeout> | null;
 }
 
 const shared = native.shared();
@@ -103,17 +167,32 @@ const hub: Hub =
   (shared.foreignHub as Hub | undefined) ??
   (shared.foreignHub = {
     links: new Map(),
+    outgoing: new Map(),
     stash: new Map(),
     failed: new Map(),
     requested: new Set(),
     waiting: new Set(),
     loopback: null,
+    left: new Set(),
+    closed: new Set(),
+    pending: new Map(),
+    sweeping: new Set(),
+    lossTimer: null,
   } satisfies Hub);
 if (shared.foreignListener === undefined) {
   shared.foreignListener = true;
   // The process of the main context: code loaded in a vm context (a test
   // runner's sandbox) may see a stand-in that never gets 'workerMessage'.
-  (runInThisContext('process') as NodeJS.Process).on('workerMessage', onWorkerMessage);
+  const realProcess = runInThisContext('process') as NodeJS.Process;
+  realProcess.on('workerMessage', onWorkerMessage);
+  // Items that arrived for ports this thread passed on stay readable when it
+  // ends on its own (a terminated thread runs no JavaScript).
+  if (THREAD !== CUSTODIAN) {
+    realProcess.on('exit', () => {
+      readLinks();
+      handOverStrays(hub.left);
+    });
+  }
 }
 
 function itemKey(origin: number, destination: number, seq: number): string {
@@ -138,21 +217,36 @@ function notify(): void {
   for (const callback of callbacks) callback();
 }
 
-function linkEnd(port: wt.MessagePort): LinkEnd {
-  return { port, sent: 0, read: 0 };
+const READY = new Int32Array([1]);
+
+function linkEnd(port: wt.MessagePort, ready: Int32Array): LinkEnd {
+  return { port, sent: 0, read: 0, ready };
 }
 
+function isReady(end: LinkEnd): boolean {
+  // Set once by the far end; a stale 0 only sends items the longer way.
+  return Atomics.load(end.ready, 0) === 1;
+}
+
+function addEnd(thread: number, end: LinkEnd): void {
+  const ends = hub.links.get(thread);
+  if (ends === undefined) hub.links.set(thread, [end]);
+  else ends.push(end);
+}
+
+/** The end to send on to `thread`; offered to it the first time. */
 function link(thread: number): LinkEnd {
-  const existing = hub.links.get(thread);
-  if (existing !== undefined) return existing[0];
+  const existing = hub.outgoing.get(thread);
+  if (existing !== undefined) return existing;
   const { port1, port2 } = new wt.MessageChannel();
-  const end = linkEnd(port1);
-  hub.links.set(thread, [end]);
-  // The far end travels with everything posted on port1 meanwhile.
-  const offer: LinkOffer = { [MARK]: 'link', from: THREAD, port: port2 };
+  const end = linkEnd(port1, new Int32Array(new SharedArrayBuffer(4)));
+  hub.outgoing.set(thread, end);
+  addEnd(thread, end);
+  const offer: LinkOffer = { [MARK]: 'link', from: THREAD, port: port2, ready: end.ready };
   wt.postMessageToThread(thread, offer, [port2]).catch(() => {
-    // The thread is gone: so is whatever was waiting for these items.
-    hub.links.delete(thread);
+    hub.outgoing.delete(thread);
+    const ends = hub.links.get(thread);
+    if (ends !== undefined) ends.splice(ends.indexOf(end), 1);
     port1.close();
   });
   return end;
@@ -186,7 +280,12 @@ function readLinks(port?: string, key?: string): void {
         }
         progress = true;
         const itemsKey = itemKey(origin, THREAD, end.read++);
-        put(message.p, itemsKey, { values: message.v as unknown[], transfer: message.t as unknown[] });
+        if ((message as { [MARK]?: unknown })[MARK] !== undefined) {
+          control(message as unknown as Park | Swept);
+          continue;
+        }
+        // A closed port reads nothing more: Node drops what arrives for it.
+        if (!hub.closed.has(message.p)) put(message.p, itemsKey, { values: message.v as unknown[], transfer: message.t as unknown[] });
         hub.requested.delete(itemsKey);
         if (message.p === port && itemsKey === key) return;
       }
@@ -194,59 +293,230 @@ function readLinks(port?: string, key?: string): void {
   }
 }
 
-function onWorkerMessage(value: unknown): void {
-  if (typeof value !== 'object' || value === null) return;
-  const message = value as Partial<LinkOffer & Request & Reply>;
-  if (message[MARK] === 'link') {
-    const offer = message as LinkOffer;
-    const ends = hub.links.get(offer.from);
-    if (ends === undefined) hub.links.set(offer.from, [linkEnd(offer.port)]);
-    else ends.push(linkEnd(offer.port));
-    notify();
-  } else if (message[MARK] === 'request') {
-    serve(message as Request);
-  } else if (message[MARK] === 'reply') {
-    const reply = message as Reply;
-    const key = itemKey(reply.o, reply.from, reply.s);
-    put(reply.p, key, reply.missing ? null : { values: reply.v as unknown[], transfer: reply.t as unknown[] });
-    hub.requested.delete(key);
-    notify();
+/** The custodian reads what other threads hand over on their links to it. */
+function control(message: Park | Swept): void {
+  if (message[MARK] === 'park') {
+    for (let i = 0; i < message.k.length; i++) put(message.p, message.k[i], message.e[i]);
+  } else {
+    holderDone(message.from, message.ports);
   }
 }
 
-/** Another thread reads a port whose items this thread holds. */
+function onWorkerMessage(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const message = value as { [MARK]?: unknown };
+  switch (message[MARK]) {
+    case 'link': {
+      const offer = message as LinkOffer;
+      const end = linkEnd(offer.port, READY);
+      addEnd(offer.from, end);
+      // Its far end is in place: this thread may send on it too.
+      if (!hub.outgoing.has(offer.from)) hub.outgoing.set(offer.from, end);
+      Atomics.store(offer.ready, 0, 1);
+      // It may bring items for a port that has left this thread since.
+      if (THREAD !== CUSTODIAN && hub.left.size !== 0) {
+        readLinks();
+        handOverStrays(hub.left);
+      }
+      break;
+    }
+    case 'request':
+      serve(message as Request);
+      break;
+    case 'reply': {
+      const reply = message as Reply;
+      const key = itemKey(reply.o, reply.d, reply.s);
+      put(reply.p, key, reply.missing ? null : { values: reply.v as unknown[], transfer: reply.t as unknown[] });
+      hub.requested.delete(key);
+      // Asked for by a port that has left this thread since the request.
+      if (hub.left.has(reply.p)) handOverStrays(hub.left);
+      break;
+    }
+    case 'poke':
+      break;
+    case 'sweep':
+      readLinks();
+      handOverStrays((message as Sweep).ports);
+      toCustodian({ [MARK]: 'swept', from: THREAD, ports: (message as Sweep).ports }, []);
+      return;
+    default:
+      return;
+  }
+  if (THREAD === CUSTODIAN) answerPending();
+  notify();
+}
+
+// ---- the custodian --------------------------------------------------------------
+
+/** The custodian answers a reader in another thread, now or when the items arrive. */
 function serve(request: Request): void {
   readLinks();
-  const key = itemKey(request.o, THREAD, request.s);
+  const key = itemKey(request.o, request.d, request.s);
+  if (!answer(request, key)) awaitItems(request, key);
+}
+
+/** Answers `request` if its items are here (or known lost); false if not. */
+function answer(request: Request, key: string): boolean {
   const items = hub.stash.get(request.p);
   const entry = items?.get(key);
+  if (entry === undefined) return false;
+  if (request.from === THREAD) return true; // a reader in this thread takes them itself
   items?.delete(key);
   hub.failed.delete(key);
-  const reply: Reply = { [MARK]: 'reply', from: THREAD, o: request.o, s: request.s, p: request.p };
+  reply(request, entry);
+  return true;
+}
+
+function reply(request: Request, entry: Items | null): void {
+  const message: Reply = { [MARK]: 'reply', o: request.o, d: request.d, s: request.s, p: request.p };
   let transfer: unknown[] = [];
-  if (entry == null) {
-    reply.missing = true;
+  if (entry === null) {
+    message.missing = true;
   } else {
-    reply.v = entry.values;
-    reply.t = transfer = entry.transfer;
+    message.v = entry.values;
+    message.t = transfer = entry.transfer;
   }
   // If the asker is gone, so is the port that wanted these.
-  wt.postMessageToThread(request.from, reply, transfer as wt.Transferable[]).catch(() => {});
+  wt.postMessageToThread(request.from, message, transfer as wt.Transferable[]).catch(() => {});
+}
+
+/** Waits for items not here yet: asks the thread they went to for its strays. */
+function awaitItems(request: Request, key: string): void {
+  if (hub.pending.has(key)) return;
+  const holder = request.d;
+  hub.pending.set(key, { request, holderDoneAt: holder === CUSTODIAN ? Date.now() : 0 });
+  const sweep = `${holder}/${request.p}`;
+  if (holder !== CUSTODIAN && !hub.sweeping.has(sweep)) {
+    hub.sweeping.add(sweep);
+    // Its reader is elsewhere now: whatever that thread holds for it comes here.
+    const ports = [request.p];
+    wt.postMessageToThread(holder, { [MARK]: 'sweep', ports } satisfies Sweep).catch(() => {
+      // Gone: what it held is lost, unless it handed it over before.
+      holderDone(holder, ports);
+    });
+  }
+  if (hub.lossTimer === null) {
+    hub.lossTimer = setTimeout(giveUpOnLost, LOSS_GRACE_MS);
+    hub.lossTimer.unref();
+  }
+}
+
+function holderDone(thread: number, ports: string[]): void {
+  const now = Date.now();
+  for (const port of ports) hub.sweeping.delete(`${thread}/${port}`);
+  for (const pending of hub.pending.values()) {
+    const { d, p } = pending.request;
+    if (d === thread && pending.holderDoneAt === 0 && ports.includes(p)) pending.holderDoneAt = now;
+  }
+}
+
+/** Answers every waiting request whose items have arrived. */
+function answerPending(): void {
+  if (hub.pending.size === 0) return;
+  readLinks();
+  for (const [key, pending] of hub.pending) {
+    if (answer(pending.request, key)) hub.pending.delete(key);
+  }
 }
 
 /**
+ * Items whose holder has none left and that did not arrive within the grace
+ * time are lost with a thread that exited: their reader gets 'messageerror'.
+ * Checked after one more turn of the event loop, so that items queued while
+ * this thread was busy are read first.
+ */
+function giveUpOnLost(): void {
+  hub.lossTimer = null;
+  setImmediate(() => {
+    answerPending();
+    const now = Date.now();
+    for (const [key, pending] of hub.pending) {
+      if (pending.holderDoneAt === 0 || now - pending.holderDoneAt < LOSS_GRACE_MS) continue;
+      hub.pending.delete(key);
+      put(pending.request.p, key, null);
+      answer(pending.request, key);
+    }
+    notify();
+    if (hub.pending.size > 0 && hub.lossTimer === null) {
+      hub.lossTimer = setTimeout(giveUpOnLost, LOSS_GRACE_MS);
+      hub.lossTimer.unref();
+    }
+  });
+}
+
+// ---- ownership ----------------------------------------------------------------------
+
+/** A port arrives in this thread (again, maybe). */
+export function arrived(channelId: number, side: number): void {
+  if (hub.left.size !== 0) hub.left.delete(portKey(channelId, side));
+}
+
+/**
+ * A port leaves this thread: in a message (its waiting items went along), or
+ * parked by detachPort() (they go to the custodian, where its next owner
+ * asks). Items that arrive for it later follow them.
+ */
+export function departed(port: string, parked: boolean): void {
+  remember(hub.left, port);
+  if (parked && THREAD !== CUSTODIAN) handOver(port);
+}
+
+/** The port closed: nothing more will be read for it here. */
+export function forget(channelId: number, side: number): void {
+  const port = portKey(channelId, side);
+  if (hub.stash.size !== 0) hub.stash.delete(port);
+  remember(hub.closed, port);
+}
+
+function remember(ports: Set<string>, port: string): void {
+  ports.add(port);
+  if (ports.size > PORT_MEMORY) ports.delete(ports.values().next().value as string);
+}
+
+function handOver(port: string): void {
+  const waiting = takeAll(port);
+  if (waiting === null) return;
+  const park: Park = { [MARK]: 'park', p: port, k: waiting.keys, e: waiting.entries };
+  const transfer = waiting.entries.flatMap((entry) => entry.transfer);
+  toCustodian(park, transfer);
+}
+
+/**
+ * Sends `message` to the custodian on this thread's link to it (Node drops
+ * postMessageToThread() messages a thread sent just before it exits; a
+ * port's messages are delivered), then tells it to read its links.
+ */
+function toCustodian(message: Park | Swept, transfer: unknown[]): void {
+  const end = link(CUSTODIAN);
+  end.port.postMessage(message, transfer as wt.Transferable[]);
+  end.sent++;
+  wt.postMessageToThread(CUSTODIAN, { [MARK]: 'poke' }).catch(() => {});
+}
+
+/** Items here for `ports`, which are read in other threads now, go to the custodian. */
+function handOverStrays(ports: Iterable<string>): void {
+  if (THREAD === CUSTODIAN || hub.stash.size === 0) return;
+  for (const port of ports) if (hub.stash.has(port)) handOver(port);
+}
+
+// ---- sending and taking ------------------------------------------------------------
+
+/**
  * Sends the items of one message to the thread that reads `port` (its
- * owner `readerThread`, or -1 while it has none). Throws what Node's
- * serializer throws for them, before anything is sent.
+ * owner `readerThread`, or -1 while it has none: then to the custodian).
+ * Throws what Node's serializer throws for them, before anything is sent.
  */
 export function sendForeign(port: string, readerThread: number, values: unknown[], transfer: unknown[]): ForeignRef {
-  const remote = readerThread >= 0 && readerThread !== THREAD;
-  const end = remote ? link(readerThread) : loopback();
+  let destination = readerThread >= 0 ? readerThread : CUSTODIAN;
+  // Until the reader's thread has its end of the link, it could exit with
+  // the items still in the offer: the custodian takes them meanwhile.
+  if (destination !== THREAD && destination !== CUSTODIAN && !isReady(link(destination))) destination = CUSTODIAN;
+  const end = destination === THREAD ? loopback() : link(destination);
   const seq = end.sent;
   const message: ItemsMessage = { o: THREAD, s: seq, p: port, v: values, t: transfer };
   end.port.postMessage(message, transfer as wt.Transferable[]);
   end.sent++;
-  return { origin: THREAD, seq, destination: remote ? readerThread : THREAD };
+  return { origin: THREAD, seq, destination };
 }
 
 /**
@@ -257,10 +527,8 @@ export function sendForeign(port: string, readerThread: number, values: unknown[
 function loopback(): LinkEnd {
   if (hub.loopback === null) {
     const { port1, port2 } = new wt.MessageChannel();
-    hub.loopback = linkEnd(port1);
-    const ends = hub.links.get(THREAD);
-    if (ends === undefined) hub.links.set(THREAD, [linkEnd(port2)]);
-    else ends.push(linkEnd(port2));
+    hub.loopback = linkEnd(port1, READY);
+    addEnd(THREAD, linkEnd(port2, READY));
   }
   return hub.loopback;
 }
@@ -280,19 +548,9 @@ export class ForeignLost extends Error {}
 export function takeForeign(port: string, ref: ForeignRef, wake: () => void): unknown[] | undefined {
   const key = itemKey(ref.origin, ref.destination, ref.seq);
   let entry = hub.stash.get(port)?.get(key);
-  if (entry === undefined && ref.destination === THREAD) {
+  if (entry === undefined && (ref.destination === THREAD || THREAD === CUSTODIAN)) {
     readLinks(port, key);
     entry = hub.stash.get(port)?.get(key);
-    // This thread's own items go through its loopback link before the record
-    // is published: not there now, they never will be (a corrupt record).
-    if (entry === undefined && ref.origin === THREAD && !hub.failed.has(key)) {
-      throw new ForeignLost('Unable to deserialize cloned data.');
-    }
-    // Read here already (the link from the origin is past them) but no longer
-    // here: they left with the port, which has since come back without them.
-    if (entry === undefined && !hub.failed.has(key) && readPast(ref.origin, ref.seq)) {
-      throw new ForeignLost('Unable to deserialize cloned data: the values it carried stayed with an earlier owner.');
-    }
   }
   if (entry === undefined && hub.failed.has(key)) {
     const error = hub.failed.get(key);
@@ -307,17 +565,30 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
     hub.stash.get(port)?.delete(key);
     return entry.values;
   }
-  if (ref.destination !== THREAD && !hub.requested.has(key)) {
-    // They went to the port's owner of the time; ask it.
+  hub.waiting.add(wake);
+  if (ref.destination === THREAD && !readPast(ref.origin, ref.seq)) {
+    // This thread's own items go through its loopback link before the record
+    // is published: not sent yet, they never will be (a corrupt record).
+    if (ref.origin === THREAD && (hub.loopback === null || ref.seq >= hub.loopback.sent)) {
+      hub.waiting.delete(wake);
+      throw new ForeignLost('Unable to deserialize cloned data.');
+    }
+    // On a link whose far end has not reached this thread yet.
+    return undefined;
+  }
+  // They were here and left with the port, or went to an earlier owner:
+  // the custodian has them, or will.
+  const request: Request = { [MARK]: 'request', from: THREAD, o: ref.origin, d: ref.destination, s: ref.seq, p: port };
+  if (THREAD === CUSTODIAN) {
+    awaitItems(request, key);
+  } else if (!hub.requested.has(key)) {
     hub.requested.add(key);
-    const request: Request = { [MARK]: 'request', from: THREAD, o: ref.origin, s: ref.seq, p: port };
-    wt.postMessageToThread(ref.destination, request).catch(() => {
+    wt.postMessageToThread(CUSTODIAN, request).catch(() => {
       hub.requested.delete(key);
       put(port, key, null);
       notify();
     });
   }
-  hub.waiting.add(wake);
   return undefined;
 }
 
@@ -348,11 +619,6 @@ export function takeAll(port: string): { keys: string[]; entries: Items[] } | nu
 /** Puts back what takeAll() took, on the thread the port arrived at. */
 export function putAll(port: string, keys: string[], entries: Items[]): void {
   for (let i = 0; i < keys.length; i++) put(port, keys[i], entries[i]);
-}
-
-/** The port closed: nothing more will be read for it here. */
-export function forget(channelId: number, side: number): void {
-  if (hub.stash.size !== 0) hub.stash.delete(portKey(channelId, side));
 }
 
 // ---- what counts as foreign ---------------------------------------------------

@@ -64,6 +64,8 @@ import {
   writePrimitivePayload,
 } from './codec/message';
 import {
+  arrived,
+  departed,
   discardForeign,
   ForeignLost,
   forget,
@@ -391,6 +393,7 @@ export function createPort(handle: PortHandle, options: ResolvedOptions | null):
   // The async resource of type MESSAGEPORT is the port itself; as in Node,
   // an init hook sees it before its JavaScript setup.
   handle.bind(port);
+  arrived(handle.channelId, handle.side);
   oninit.call(port);
   const mark = port[kState].options.highWaterMark;
   if (mark === mark) enableBackpressure(port, port[kState], mark);
@@ -610,15 +613,24 @@ function detachBuffers(buffers: readonly ArrayBuffer[], moved: readonly ArrayBuf
   }
 }
 
+/**
+ * The port object lets go of its handle, which leaves this thread: in a
+ * message (`parked` false: its waiting side-channel items go along), parked
+ * by detachPort() (they go to the custodian), or dropped (closed).
+ */
+function handOff(st: PortState, how: 'sent' | 'parked' | 'dropped'): PortHandle {
+  st.transferred = true;
+  st.started = false;
+  st.releaseViews();
+  const handle = st.handle as PortHandle;
+  if (how === 'dropped') forget(handle.channelId, handle.side);
+  else departed(portKey(handle.channelId, handle.side), how === 'parked');
+  return handle;
+}
+
 /** The ports of a message nobody will read: they close, and their peers see 'close'. */
 function dropPorts(ports: readonly PortObject[]): void {
-  for (let i = 0; i < ports.length; i++) {
-    const st = ports[i][kState];
-    st.transferred = true;
-    st.started = false;
-    st.releaseViews();
-    (st.handle as PortHandle).drop();
-  }
+  for (let i = 0; i < ports.length; i++) handOff(ports[i][kState], 'dropped').drop();
 }
 
 /** The items of transferred ringport ports that wait in this thread go with them. */
@@ -719,13 +731,7 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
     process.emitWarning('The target port was posted to itself, and the communication channel was lost');
   } else {
     if (ports.length > 0) {
-      const handles = ports.map((p) => {
-        const ps = p[kState];
-        ps.transferred = true;
-        ps.started = false;
-        ps.releaseViews();
-        return ps.handle as PortHandle;
-      });
+      const handles = ports.map((p) => handOff(p[kState], 'sent'));
       patchTokens(encoder, tokenOffset, (st.handle as PortHandle).transfer(handles));
     }
     producer.commit(encoder);
@@ -1234,10 +1240,7 @@ export function detach(port: unknown): number {
   }
   const st = port[kState];
   if (st.detached) throw dataCloneError('MessagePort in transfer list is already detached');
-  st.transferred = true;
-  st.started = false;
-  st.releaseViews();
-  return (st.handle as PortHandle).detach();
+  return handOff(st, 'parked').detach();
 }
 
 export function setOptions(port: unknown, options: DeliveryOptions): void {

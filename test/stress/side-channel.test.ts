@@ -27,7 +27,7 @@ const NODE_OUTCOME = ['got 0', 'got big 65536', 'got 2', 'close'];
 // KNOWN BUG (README, Differences; open in the reliability issue): ringport
 // loses these values, or waits for them forever, in each scenario below.
 // test.failing: each must fail until the bug is fixed, then become test.each.
-test.failing.each([
+test.each([
   // The port moves main -> A in a ringport message (it takes the values that
   // reached main along), then A -> B with detachPort/attachPort.
   ['moved in a transfer list, then by detachPort to a third thread', 'transfer-list-then-handle'],
@@ -38,6 +38,8 @@ test.failing.each([
   ['the sender exits while the receiving port, just attached, waits for the values', 'sender-exits-after-attach'],
   // detachPort leaves the values with the old owner.
   ['the owner hands the port on with detachPort, unread, and exits', 'owner-hands-on-and-exits'],
+  ['the owner hands the port on with detachPort, unread, and is terminated', 'owner-hands-on-and-is-terminated'],
+  ['the sender is terminated while the receiving port is detached', 'sender-terminated-while-parked'],
 ])('a large transferred buffer arrives when %s', async (_, scenario) => {
   const [node, ringport] = await Promise.all([outcome('node', scenario), outcome('ringport', scenario)]);
   expect(node.events).toEqual(NODE_OUTCOME);

@@ -258,11 +258,9 @@ test(
 
 // The same, with about 1% of the messages carrying a transferred ArrayBuffer
 // of 64-128 KiB: those travel beside the ring, through Node's channel, to the
-// thread that owns the port when they are posted (or stay with the sender
+// thread that owns the port when they are posted (or to the main thread
 // while the port is in flight), and must follow the port wherever it goes.
-// KNOWN BUG (side-channel.test.ts): values beside the ring do not follow a
-// port that moves by detachPort. test.failing until it is fixed.
-test.failing(
+test(
   `the same with large transferred ArrayBuffers in the stream (Node's side channel): every message arrives once, in order`,
   () => run(0.01),
   sizes.timeout,
