@@ -62,6 +62,15 @@ const ROWS = [
     lines: streamLines(3, 6),
   },
   {
+    id: 'broadcast',
+    title: 'BroadcastChannel: main → 4 workers, small objects',
+    unit: 'msg/s',
+    better: 'higher',
+    case: 'broadcast',
+    params: { workers: 4, payload: 'object', variants: ['node', 'ringport'] },
+    lines: [{ key: 'ringport', base: 'node', mode: 'default', target: null }],
+  },
+  {
     id: 'roundtrip',
     title: 'round trip main ↔ worker',
     unit: 'µs',
