@@ -96,6 +96,15 @@ const ROWS = [
     ],
   },
   {
+    id: 'backpressure',
+    title: 'stream → worker awaiting drain: 4 KiB strings, highWaterMark 1 MiB',
+    unit: 'MiB/s',
+    better: 'higher',
+    case: 'backpressure',
+    params: { variants: ['ringport', 'thread-stream'] },
+    lines: [{ key: 'ringport', base: 'thread-stream', mode: 'vs thread-stream', target: 1 }],
+  },
+  {
     id: 'receive',
     title: 'same thread: post + receiveMessageOnPort, small object',
     unit: 'ns/msg',

@@ -305,7 +305,8 @@ describe('stream awaiting drain: the consumer stays bounded', () => {
     expect(waits).toBeGreaterThan(0);
     // Never more than the mark plus the message that crossed it.
     expect(maxBuffered).toBeLessThanOrEqual(mark + chunk + 64);
-    // The process (the consumer's heap and the ring) grew by far less than the stream.
-    expect(report.maxRss - rssBefore).toBeLessThan(Math.min(total / 2, 96 << 20));
+    // The process (the worker's start, the consumer's heap and the ring) grew by far less than
+    // the stream: measured 50-70 MiB from 64 MiB to 1 GiB; 251 MiB for 256 MiB without a mark.
+    expect(report.maxRss - rssBefore).toBeLessThan(LONG ? 128 << 20 : 96 << 20);
   }, 120_000);
 });
