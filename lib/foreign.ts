@@ -509,8 +509,13 @@ function handOverStrays(ports: Iterable<string>): void {
 export function sendForeign(port: string, readerThread: number, values: unknown[], transfer: unknown[]): ForeignRef {
   let destination = readerThread >= 0 ? readerThread : CUSTODIAN;
   // Until the reader's thread has its end of the link, it could exit with
-  // the items still in the offer: the custodian takes them meanwhile.
-  if (destination !== THREAD && destination !== CUSTODIAN && !isReady(link(destination))) destination = CUSTODIAN;
+  // the items still in the offer: the custodian takes them meanwhile. The
+  // custodian itself sends on at once, so that a reader never needs the
+  // main thread's event loop to run for what the main thread sent it (it may
+  // be blocked in a synchronous call to that reader).
+  if (THREAD !== CUSTODIAN && destination !== THREAD && destination !== CUSTODIAN && !isReady(link(destination))) {
+    destination = CUSTODIAN;
+  }
   const end = destination === THREAD ? loopback() : link(destination);
   const seq = end.sent;
   const message: ItemsMessage = { o: THREAD, s: seq, p: port, v: values, t: transfer };
