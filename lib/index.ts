@@ -9,3 +9,15 @@ export { BroadcastChannel } from './broadcast';
 export { setPortOptions, getPortOptions } from './settings';
 export type { DeliveryOptions } from './options';
 export type { BackpressurePort } from './backpressure';
+export { Worker, parentPort, workerData, type WorkerOptions, type WorkerTransferItem } from './worker';
+// The rest of node:worker_threads' surface, Node's own.
+export {
+  isMainThread,
+  threadId,
+  resourceLimits,
+  SHARE_ENV,
+  markAsUntransferable,
+  moveMessagePortToContext,
+  getEnvironmentData,
+  setEnvironmentData,
+} from 'node:worker_threads';
