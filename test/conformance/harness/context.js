@@ -123,6 +123,16 @@ class Context {
     return this.startWorker(AGENT, port, { src: fn.toString(), arg }, options);
   }
 
+  /**
+   * As agent(), but started by the implementation's own Worker (item 62):
+   * the function reaches its parent through impl.parentPort.
+   */
+  implAgent(fn, arg = null, options = {}) {
+    const w = new this.impl.Worker(AGENT, { ...options, workerData: { port: null, data: { src: fn.toString(), arg } } });
+    this.workers.add(w);
+    return w;
+  }
+
   onCleanup(fn) {
     this.cleanups.push(fn);
   }

@@ -20,6 +20,9 @@ if (IMPL === 'node') {
     MessageEvent: globalThis.MessageEvent,
     moveMessagePortToContext: wt.moveMessagePortToContext,
     BroadcastChannel: wt.BroadcastChannel,
+    Worker: wt.Worker,
+    parentPort: wt.parentPort,
+    workerData: wt.workerData,
   };
 } else if (IMPL === 'ringport') {
   const ringport = require(ROOT);
@@ -32,6 +35,10 @@ if (IMPL === 'node') {
     // that use these are skipped; Node's functions reject ringport ports.
     moveMessagePortToContext: ringport.moveMessagePortToContext || wt.moveMessagePortToContext,
     BroadcastChannel: ringport.BroadcastChannel,
+    // ringport's Worker (item 62): its messages and parentPort are ringport's.
+    Worker: ringport.Worker,
+    parentPort: ringport.parentPort,
+    workerData: ringport.workerData,
     ringport,
   };
 } else {

@@ -240,17 +240,15 @@ scenario('a port making a round trip parent -> worker -> parent keeps its queue'
   await exited;
 });
 
-// node:worker_threads can put its ports into Node's own worker APIs;
-// ringport ports cannot (by design for now: detachPort/attachPort is the
-// way). NODE_SEMANTICS.md item 62 says a drop-in replacement would need to
-// wrap Worker / worker.postMessage / parentPort for these.
-const WORKER_API_SKIP =
-  "ringport ports cannot go through Node's worker APIs (worker.postMessage, workerData+transferList, parentPort): item 62, not implemented";
+// Ports through the worker APIs (item 62): Node's own Worker for node,
+// ringport's Worker (whose messages and parentPort are ringport ports) for
+// ringport, each with its own ports.
+const IMPL_MODULE = require.resolve('../harness/impl');
 
 scenario('a port in worker.postMessage(value, [port])', [62], async (t) => {
   const { port1, port2 } = t.channel();
-  const w = t.agent(({ wt }) => {
-    wt.parentPort.once('message', ({ p }) => {
+  const w = t.implAgent(({ impl }) => {
+    impl.parentPort.once('message', ({ p }) => {
       p.postMessage(`worker got a ${p && p.constructor && p.constructor.name}`);
       p.close();
     });
@@ -259,27 +257,26 @@ scenario('a port in worker.postMessage(value, [port])', [62], async (t) => {
   t.logTry('worker.postMessage', () => w.postMessage({ p: port2 }, [port2]));
   t.log('reply', await t.next(port1, 3000));
   await exited;
-}, { skip: WORKER_API_SKIP });
+});
 
 scenario('a port in new Worker(file, { workerData, transferList })', [62], async (t) => {
-  const { Worker } = require('node:worker_threads');
   const { port1, port2 } = t.channel();
-  const w = new Worker(
-    "const { workerData } = require('node:worker_threads'); workerData.p.postMessage('hi from workerData'); workerData.p.close();",
+  const w = new t.impl.Worker(
+    `const { workerData } = require(${JSON.stringify(IMPL_MODULE)}); workerData.p.postMessage('hi from workerData'); workerData.p.close();`,
     { eval: true, workerData: { p: port2 }, transferList: [port2] },
   );
   t.workers.add(w);
   t.log('reply', await t.next(port1, 3000));
-}, { skip: WORKER_API_SKIP });
+});
 
 scenario('a port sent from a worker through parentPort.postMessage', [62], async (t) => {
-  const w = t.agent(({ wt, impl }) => {
+  const w = t.implAgent(({ impl }) => {
     const { port1, port2 } = new impl.MessageChannel();
     port1.postMessage('via a port from parentPort');
-    wt.parentPort.postMessage({ p: port2 }, [port2]);
+    impl.parentPort.postMessage({ p: port2 }, [port2]);
     port1.close();
   });
   const [m] = await t.when(w, 'message', 3000);
   t.log('received', m && m.p && m.p.constructor && m.p.constructor.name);
   if (m && m.p && typeof m.p.on === 'function') t.log('message', await t.next(m.p));
-}, { skip: WORKER_API_SKIP });
+});
