@@ -15,6 +15,19 @@ describe('package exports', () => {
         'getPortOptions',
         'receiveMessageOnPort',
         'setPortOptions',
+        'BroadcastChannel',
+        // ringport's Worker (README, A faster Worker) and the rest of node:worker_threads' surface
+        'Worker',
+        'parentPort',
+        'workerData',
+        'isMainThread',
+        'threadId',
+        'resourceLimits',
+        'SHARE_ENV',
+        'markAsUntransferable',
+        'moveMessagePortToContext',
+        'getEnvironmentData',
+        'setEnvironmentData',
       ].sort(),
     );
   });
