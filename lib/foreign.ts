@@ -134,6 +134,38 @@ interface Reply extends ItemsMessage {
   d: number;
 }
 
+/** The last PORT_MEMORY port keys added, forgetting the oldest in O(1). */
+class RecentPorts {
+  readonly ports = new Set<string>();
+  private readonly order: string[] = [];
+  private next = 0;
+
+  get size(): number {
+    return this.ports.size;
+  }
+
+  has(port: string): boolean {
+    return this.ports.has(port);
+  }
+
+  add(port: string): void {
+    if (this.ports.has(port)) return;
+    if (this.order.length < PORT_MEMORY) {
+      this.order.push(port);
+    } else {
+      this.ports.delete(this.order[this.next]);
+      this.order[this.next] = port;
+      this.next = (this.next + 1) % PORT_MEMORY;
+    }
+    this.ports.add(port);
+  }
+
+  /** Its slot in the order stays until reused (a key deleted and added again may be forgotten early). */
+  delete(port: string): void {
+    this.ports.delete(port);
+  }
+}
+
 /** Per-thread state, shared by every copy of the library loaded in the thread. */
 interface Hub {
   /** Link ends by the thread at the other end, all read from. */
@@ -151,9 +183,9 @@ interface Hub {
   /** The sending end of this thread's link with itself (loopback()). */
   loopback: LinkEnd | null;
   /** Keys of ports that recently left this thread, oldest first: items arriving for them go to the custodian. */
-  left: Set<string>;
+  left: RecentPorts;
   /** Keys of ports recently closed here, oldest first: items still arriving for them are dropped. */
-  closed: Set<string>;
+  closed: RecentPorts;
   /** Custodian only: requests waiting for their items, by item key. */
   pending: Map<string, Pending>;
   /** Custodian only: threads asked to sweep and not answered yet. */
@@ -173,8 +205,8 @@ const hub: Hub =
     requested: new Set(),
     waiting: new Set(),
     loopback: null,
-    left: new Set(),
-    closed: new Set(),
+    left: new RecentPorts(),
+    closed: new RecentPorts(),
     pending: new Map(),
     sweeping: new Set(),
     lossTimer: null,
@@ -190,7 +222,7 @@ if (shared.foreignListener === undefined) {
   if (THREAD !== CUSTODIAN) {
     realProcess.on('exit', () => {
       readLinks();
-      handOverStrays(hub.left);
+      handOverStrays(hub.left.ports);
     });
   }
 }
@@ -316,7 +348,7 @@ function onWorkerMessage(value: unknown): void {
       // It may bring items for a port that has left this thread since.
       if (THREAD !== CUSTODIAN && hub.left.size !== 0) {
         readLinks();
-        handOverStrays(hub.left);
+        handOverStrays(hub.left.ports);
       }
       break;
     }
@@ -329,7 +361,7 @@ function onWorkerMessage(value: unknown): void {
       put(reply.p, key, reply.missing ? null : { values: reply.v as unknown[], transfer: reply.t as unknown[] });
       hub.requested.delete(key);
       // Asked for by a port that has left this thread since the request.
-      if (hub.left.has(reply.p)) handOverStrays(hub.left);
+      if (hub.left.has(reply.p)) handOverStrays(hub.left.ports);
       break;
     }
     case 'poke':
@@ -457,21 +489,20 @@ export function arrived(channelId: number, side: number): void {
  * asks). Items that arrive for it later follow them.
  */
 export function departed(port: string, parked: boolean): void {
-  remember(hub.left, port);
+  hub.left.add(port);
   if (parked && THREAD !== CUSTODIAN) handOver(port);
 }
 
 /** The port closed: nothing more will be read for it here. */
 export function forget(channelId: number, side: number): void {
+  // Nothing reaches a thread without links (one made later brings only what
+  // was sent after it, to an owner that no longer is: rare, and small).
+  if (hub.links.size === 0) return;
   const port = portKey(channelId, side);
   if (hub.stash.size !== 0) hub.stash.delete(port);
-  remember(hub.closed, port);
+  hub.closed.add(port);
 }
 
-function remember(ports: Set<string>, port: string): void {
-  ports.add(port);
-  if (ports.size > PORT_MEMORY) ports.delete(ports.values().next().value as string);
-}
 
 function handOver(port: string): void {
   const waiting = takeAll(port);
