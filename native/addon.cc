@@ -87,9 +87,17 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
     // (cheaper, and Node frees those wrappers only at GC, which a worker's
     // exit skips).
     pending_endpoint = endpoint;
-    struct Clear {
-      ~Clear() { pending_endpoint = nullptr; }
-    } clear;
+    struct Release {
+      PortEndpoint* endpoint;
+      ~Release() {
+        if (pending_endpoint != endpoint) return;  // the constructor took it
+        // The constructor did not run (a napi call failed: the thread is
+        // being torn down): the endpoint leaves its channel, not leaks it.
+        pending_endpoint = nullptr;
+        endpoint->CloseAndLeave();
+        endpoint->Unref();
+      }
+    } release{endpoint};
     return data->port_handle.New({});
   }
 

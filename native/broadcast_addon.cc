@@ -76,11 +76,11 @@ class MemberHandle : public Napi::ObjectWrap<MemberHandle> {
       throw Napi::Error::New(env, "ringport: could not join a BroadcastChannel");
     }
     self->hooked_ = true;
-    std::vector<BroadcastPipe> pipes = BroadcastRegistry::Get().Join(member);
+    Napi::Array pipes = Attach(env, e, BroadcastRegistry::Get().Join(member));
     Napi::Object result = Napi::Object::New(env);
     result.Set("member", member_handle);
     result.Set("doorbell", bell_handle);
-    result.Set("pipes", Attach(env, e, pipes));
+    result.Set("pipes", pipes);
     return result;
   }
 
@@ -104,12 +104,25 @@ class MemberHandle : public Napi::ObjectWrap<MemberHandle> {
     return ctor;
   }
 
-  // Attaches parked ends to this thread: one PortHandle each.
+  // Attaches parked ends to this thread: one PortHandle each. An end that no
+  // endpoint took (a napi call threw: the thread is being torn down) leaves
+  // its channel, so that the channel's other end can free it.
   static Napi::Array Attach(Napi::Env env, ringport::Env* e,
                             const std::vector<BroadcastPipe>& pipes) {
+    struct Untaken {
+      const std::vector<BroadcastPipe>& pipes;
+      size_t taken = 0;
+      ~Untaken() {
+        for (size_t i = taken; i < pipes.size(); i++) {
+          pipes[i].channel->Leave(pipes[i].side);
+          pipes[i].channel->Unref();
+        }
+      }
+    } untaken{pipes};
     Napi::Array handles = Napi::Array::New(env, pipes.size());
     for (uint32_t i = 0; i < pipes.size(); i++) {
       auto* endpoint = new PortEndpoint(e, pipes[i].channel, pipes[i].side);
+      untaken.taken = i + 1;  // the endpoint holds the reference now
       handles.Set(i, WrapPortEndpoint(env, endpoint));
     }
     return handles;

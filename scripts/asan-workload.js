@@ -4,7 +4,9 @@
 // closed, dropped and garbage-collected; message streams of varied sizes (ring
 // segments grow and shrink); ports moved between threads in transfer lists and
 // through detachPort/attachPort; workers terminated or exiting mid-stream;
-// ports closed while the peer posts; ports left in flight to a dying thread.
+// ports closed while the peer posts; ports left in flight to a dying thread;
+// BroadcastChannel members in several threads, a stream awaiting 'drain', and
+// values beside the ring sent to a parked port.
 //
 //   RINGPORT_PKG=<package dir> node --expose-gc scripts/asan-workload.js
 //
@@ -184,6 +186,26 @@ function workerMain() {
     // Never reads: whatever is sent to it stays in flight (ports included).
     port.ref();
     setInterval(() => {}, 1000);
+  } else if (role === 'broadcaster') {
+    // Listens on BroadcastChannel 'asan' and posts its own messages to it
+    // until the port closes (or the worker is terminated).
+    const bc = new ringport.BroadcastChannel('asan');
+    let seq = 0;
+    bc.onmessage = () => {
+      counts.received++;
+      if (++seq % 50 === 0) bc.postMessage({ from: workerData.seed, seq, v: payload(seq, rand) });
+    };
+    port.on('message', () => {});
+    port.on('close', () => bc.close());
+  } else if (role === 'foreignSink') {
+    // Reads values that travel beside the ring (SharedArrayBuffers, large
+    // transferred buffers), checks them, and answers 'done' at the end.
+    port.on('message', (m) => {
+      counts.received++;
+      if (m === 'end') return post(port, 'done');
+      if (m.sab) Atomics.add(new Int32Array(m.sab), 0, 1);
+      if (m.big && m.big.byteLength !== m.size) post(port, { error: `big ${m.big.byteLength} != ${m.size}` });
+    });
   } else if (role === 'relayA') {
     // Gets ports from the main thread and forwards them to worker B.
     const toB = attachPort(workerData.ab);
@@ -627,6 +649,87 @@ async function closeWhilePosting() {
   }
 }
 
+// F: what sits beside the port core: BroadcastChannel (members in several
+// threads, one terminated while subscribed), backpressure (a stream awaiting
+// 'drain', the reader terminated mid-stream), and values beside the ring
+// sent while the reading port is parked, then read in a worker.
+async function extras() {
+  const rounds = n(2);
+  for (let t = 0; t < rounds; t++) {
+    {
+      const bc = new ringport.BroadcastChannel('asan');
+      let heard = 0;
+      bc.onmessage = () => heard++;
+      const members = [0, 1, 2].map((i) => {
+        const { port1, port2 } = new MessageChannel();
+        stats.channels++;
+        return { port: port1, worker: startWorker('broadcaster', port2, { seed: 70 + i }) };
+      });
+      await Promise.all(members.map((m) => m.worker.ready));
+      for (let i = 0; i < 3000; i++) {
+        bc.postMessage({ i, v: payload(i, rng(i)) });
+        if (i === 1500) await members[0].worker.terminate();
+        if (i % 250 === 0) await tick();
+      }
+      await sleep(100);
+      check(heard > 0, 'nothing heard on the BroadcastChannel');
+      for (const m of members.slice(1)) m.port.close();
+      await Promise.all(members.map((m) => withTimeout(m.worker.exited, 30000, 'broadcaster exit')));
+      bc.close();
+      stats.workersTerminated++;
+      stats.channelsClosed += 3;
+    }
+    {
+      const { port1, port2 } = new MessageChannel({ highWaterMark: 64 * 1024 });
+      stats.channels++;
+      const worker = startWorker('sink', port2, { closeAfter: -1 });
+      await worker.ready;
+      const chunk = 'z'.repeat(4096);
+      for (let i = 0; i < 4000; i++) {
+        send(port1, chunk);
+        if (port1.needDrain) {
+          if (i > 2000) {
+            // Terminated while the writer waits for 'drain': the port closes instead.
+            const closed = whenClosed(port1);
+            await worker.terminate();
+            await withTimeout(closed, 30000, 'close after terminate while awaiting drain');
+            stats.workersTerminated++;
+            break;
+          }
+          await withTimeout(new Promise((resolve) => port1.once('drain', resolve)), 30000, 'drain');
+        }
+      }
+      stats.channelsClosed++;
+    }
+    {
+      const { port1, port2 } = new MessageChannel();
+      stats.channels++;
+      const handle = detachPort(port2);
+      const sab = new SharedArrayBuffer(4);
+      for (let i = 0; i < 40; i++) {
+        const big = new ArrayBuffer(65536 + i);
+        port1.postMessage({ sab, big, size: 65536 + i }, [big]);
+      }
+      port1.postMessage('end');
+      stats.portsDetached++;
+      const worker = new Worker(__filename, {
+        workerData: { role: 'foreignSink', port: handle },
+        env: { ...process.env, RINGPORT_PKG: pkg },
+      });
+      stats.workersStarted++;
+      const box = inbox(port1);
+      let m;
+      while ((m = await withTimeout(box.next(), 30000, 'foreign sink')) !== 'done' && m !== CLOSED) {
+        check(!(m && m.error), `foreign sink: ${m && m.error}`);
+      }
+      check(Atomics.load(new Int32Array(sab), 0) === 40, `SharedArrayBuffer seen ${Atomics.load(new Int32Array(sab), 0)} times, not 40`);
+      port1.close();
+      await new Promise((resolve) => worker.once('exit', resolve));
+      stats.channelsClosed++;
+    }
+  }
+}
+
 async function main() {
   // Say which addon this process runs, so that a run against the wrong
   // build cannot pass silently.
@@ -647,7 +750,7 @@ async function main() {
   watchdog.unref();
 
   const only = (process.env.ASAN_WORKLOAD_PHASES || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ churn, streams, relays, terminations, closeWhilePosting })) {
+  for (const [name, fn] of Object.entries({ churn, streams, relays, terminations, closeWhilePosting, extras })) {
     if (only.length > 0 && !only.includes(name)) continue;
     phase = name;
     const start = Date.now();
