@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { MessageChannel as NodeMessageChannel } from 'node:worker_threads';
+import { MessageChannel as NodeMessageChannel, Worker } from 'node:worker_threads';
 
 import {
   MessageChannel,
@@ -229,6 +229,32 @@ describe('needDrain and drain', () => {
     expect(bp(port1).needDrain).toBe(false);
     expect(receiveMessageOnPort(port2)).toBeDefined();
     port1.close();
+  });
+});
+
+describe('the reader is terminated while the writer awaits drain', () => {
+  test("the writer's port gets 'close', never 'drain', and holds nothing alive", async () => {
+    const { port1, port2 } = new MessageChannel({ highWaterMark: 4096 });
+    // A worker that holds the port and never reads it.
+    const worker = new Worker(
+      `const wt = require('node:worker_threads');
+       require(${JSON.stringify(path.join(__dirname, '..'))}).attachPort(wt.workerData.port);
+       wt.parentPort.postMessage('attached');
+       setInterval(() => {}, 1000);`,
+      { eval: true, workerData: { port: detachPort(port2) } },
+    );
+    await once(worker, 'message');
+    for (let i = 0; i < 8; i++) port1.postMessage(new Uint8Array(1024));
+    expect(bp(port1).needDrain).toBe(true);
+    let drained = 0;
+    port1.on('drain', () => drained++);
+    const closed = once(port1, 'close');
+    await worker.terminate();
+    await closed;
+    await turns(5);
+    expect(drained).toBe(0);
+    expect(bp(port1).bufferedAmount).toBe(0);
+    expect(port1.hasRef()).toBe(false);
   });
 });
 
