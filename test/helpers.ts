@@ -53,21 +53,29 @@ export interface ScriptResult {
   stderr: string;
 }
 
-/** Runs `source` as a CommonJS script in a fresh Node process (cwd: repo root). */
-export function runScript(source: string, args: string[] = [], timeoutMs = 60000): Promise<ScriptResult> {
+/** Runs node with `args` in a fresh process (cwd: repo root), collecting its output. */
+export function runNode(
+  args: string[],
+  { env, timeoutMs = 60000, what = 'script' }: { env?: NodeJS.ProcessEnv; timeoutMs?: number; what?: string } = {},
+): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, '-e', source], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`script timed out after ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`${what} timed out after ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Runs `source` as a CommonJS script in a fresh Node process (cwd: repo root). */
+export function runScript(source: string, args: string[] = [], timeoutMs = 60000): Promise<ScriptResult> {
+  return runNode([...args, '-e', source], { timeoutMs });
 }

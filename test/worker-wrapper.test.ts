@@ -4,10 +4,9 @@
 // exit the same. A few lines of each outcome are also checked outright, so
 // that "the same" cannot mean "the same failure".
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import * as wt from 'node:worker_threads';
 import * as ringport from '..';
-import { FIXTURES, ROOT } from './helpers';
+import { FIXTURES, runNode } from './helpers';
 
 const SCRIPT = path.join(FIXTURES, 'worker-wrapper-scenarios.js');
 
@@ -18,25 +17,7 @@ interface Outcome {
 }
 
 function run(impl: 'node' | 'ringport', scenario: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, scenario], {
-      cwd: ROOT,
-      env: { ...process.env, IMPL: impl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${impl} ${scenario} timed out\n${stdout}\n${stderr}`));
-    }, 20000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode([SCRIPT, scenario], { env: { ...process.env, IMPL: impl }, timeoutMs: 20000, what: `${impl} ${scenario}` });
 }
 
 /** Both outcomes, after checking they are equal (stderr: only whether there is any, and its first line). */
