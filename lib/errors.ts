@@ -78,6 +78,10 @@ export function invalidArgType(message: string): Error {
   return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', message);
 }
 
+export function closedMessagePort(): Error {
+  return nodeError(Error, 'ERR_CLOSED_MESSAGE_PORT', 'Cannot send data on closed MessagePort');
+}
+
 export function invalidTransferObject(): Error {
   return nodeError(TypeError, 'ERR_INVALID_TRANSFER_OBJECT', 'Found invalid object in transferList');
 }

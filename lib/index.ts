@@ -9,6 +9,7 @@ export { BroadcastChannel } from './broadcast';
 export { setPortOptions, getPortOptions } from './settings';
 export type { DeliveryOptions } from './options';
 export type { BackpressurePort } from './backpressure';
+export { moveMessagePortToContext, type MovedMessagePort, type MovedMessageEvent } from './move-to-context';
 export { Worker, parentPort, workerData, type WorkerOptions, type WorkerTransferItem } from './worker';
 // The rest of node:worker_threads' surface, Node's own.
 export {
@@ -17,7 +18,6 @@ export {
   resourceLimits,
   SHARE_ENV,
   markAsUntransferable,
-  moveMessagePortToContext,
   getEnvironmentData,
   setEnvironmentData,
 } from 'node:worker_threads';

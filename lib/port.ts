@@ -137,6 +137,8 @@ class PortState {
   closed = false;
   /** Handed to another owner (transfer list or detachPort). */
   transferred = false;
+  /** Moved by moveMessagePortToContext: Node's original then posts into nowhere, returning true, and emits no 'close'. */
+  moved = false;
   /** The consumer's segment we already asked the peer to shrink. */
   trimRequested: ArrayBuffer | null = null;
   /** Pending check for shrinking the outgoing ring (scheduleShrink). */
@@ -722,7 +724,7 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
   let result: boolean | undefined = true;
   if (producer === null) {
     dropPorts(ports);
-    result = st.detached ? undefined : false;
+    result = st.moved ? true : st.detached ? undefined : false;
   } else if (ports.length > 0 && ports.some((p) => isPeer(st, p))) {
     // The entangled peer is in the transfer list: Node drops the message, the
     // channel is lost, and says so.
@@ -1049,7 +1051,7 @@ function emitClose(port: PortObject, st: PortState): void {
     st.refed = false;
     native.unref();
   }
-  port.dispatchEvent(new MessagePortCloseEvent());
+  if (!st.moved) port.dispatchEvent(new MessagePortCloseEvent());
 }
 
 // ---- public methods -------------------------------------------------------------
@@ -1241,6 +1243,17 @@ export function detach(port: unknown): number {
   const st = port[kState];
   if (st.detached) throw dataCloneError('MessagePort in transfer list is already detached');
   return handOff(st, 'parked').detach();
+}
+
+/** Closing, closed or handed on: Node's moveMessagePortToContext calls that a closed port. */
+export function isDetached(port: MessagePort): boolean {
+  return (port as PortObject)[kState].detached;
+}
+
+/** Parks a port for moveMessagePortToContext (the caller checked it is open): returns the token native.attach() takes. */
+export function detachMoved(port: MessagePort): number {
+  (port as PortObject)[kState].moved = true;
+  return detach(port);
 }
 
 export function setOptions(port: unknown, options: DeliveryOptions): void {

@@ -1,11 +1,7 @@
 'use strict';
 // NODE_SEMANTICS.md section 11: moveMessagePortToContext(port, contextifiedSandbox).
-// Not implemented by ringport yet: every scenario is skipped in the jest
-// suite (run them with CONFORMANCE_RUN_SKIPPED=1 or report.js --skipped).
 const vm = require('node:vm');
 const scenario = require('../harness/define')(module);
-
-const SKIP = 'moveMessagePortToContext is not implemented by ringport yet (section 11)';
 
 scenario('the moved port: a new object in the context, not an EventTarget, original detached', [63], async (t) => {
   const ctx = vm.createContext({});
@@ -35,7 +31,7 @@ scenario('the moved port: a new object in the context, not an EventTarget, origi
   await t.turns();
   port1.close();
   await t.turns();
-}, { skip: SKIP });
+});
 
 scenario('moveMessagePortToContext argument errors', [64], (t) => {
   const ctx = vm.createContext({});
@@ -46,7 +42,7 @@ scenario('moveMessagePortToContext argument errors', [64], (t) => {
   closed.close();
   t.logTry('closed port, valid context', () => t.impl.moveMessagePortToContext(closed, ctx));
   t.logTry('closed port, invalid context (closed check first)', () => t.impl.moveMessagePortToContext(closed, {}));
-}, { skip: SKIP });
+});
 
 scenario('errors thrown by the moved port are DOMExceptions of that context', [63], (t) => {
   const ctx = vm.createContext({});
@@ -59,7 +55,7 @@ scenario('errors thrown by the moved port are DOMExceptions of that context', [6
     t.log('instanceof main DOMException', e instanceof DOMException);
     t.log('constructor name', e.constructor.name);
   }
-}, { skip: SKIP });
+});
 
 scenario('host objects cannot be deserialized in the moved context: onmessageerror, later messages arrive', [65, 32], async (t) => {
   const crypto = require('node:crypto');
@@ -74,4 +70,4 @@ scenario('host objects cannot be deserialized in the moved context: onmessageerr
   await t.turns();
   port1.close();
   await t.turns();
-}, { skip: SKIP });
+});
