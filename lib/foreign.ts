@@ -49,7 +49,7 @@ export interface ForeignRef {
   origin: number;
   /** Their place among the messages of the link from origin to destination. */
   seq: number;
-  /** Thread they were delivered to (the reader's owner then, or the origin when it had none). */
+  /** Thread they were delivered to: the reader's owner then, or the custodian (none, or no link yet). */
   destination: number;
 }
 
