@@ -26,9 +26,14 @@ BroadcastMember::BroadcastMember(std::string name, Channel* doorbell)
 }
 
 BroadcastMember::~BroadcastMember() {
-  // Left before the last reference went (Leave() empties the inbox).
-  for (const BroadcastPipe& pipe : inbox_) pipe.channel->Unref();
+  // Left before the last reference went: Leave() released the inbox.
   doorbell_->Unref();
+}
+
+void BroadcastMember::Wake(uint32_t) {
+  // Lock order: an end's channel mutex, then the doorbell's (never taken
+  // the other way round: the doorbell carries no records).
+  doorbell_->Notify(0, kWakeMessages);
 }
 
 BroadcastRegistry& BroadcastRegistry::Get() {
@@ -55,8 +60,8 @@ std::vector<BroadcastPipe> BroadcastRegistry::Join(BroadcastMember* member) {
     // this mutex to adopt finds the end in its inbox; the mutex orders the
     // inbox itself, this makes the bump visible to a lock-free check.
     other->generation_.fetch_add(1, std::memory_order_release);
-    // Its thread attaches the end and reads what was sent on it meanwhile.
-    other->doorbell_->Notify(0, kWakeMessages);
+    // The first message on the end wakes the member, which adopts it.
+    channel->Attach(1, other);
   }
   member->Ref();
   member->joined_ = true;
@@ -86,11 +91,14 @@ void BroadcastRegistry::Leave(BroadcastMember* member) {
     }
   }
   // Outside the registry mutex (lock order): the peers get the close marker.
-  for (const BroadcastPipe& pipe : unadopted) {
-    pipe.channel->Leave(pipe.side);
-    pipe.channel->Unref();
-  }
+  for (const BroadcastPipe& pipe : unadopted) Release(member, pipe);
   member->Unref();  // the registry's reference
+}
+
+void BroadcastRegistry::Release(BroadcastMember* member, const BroadcastPipe& pipe) {
+  pipe.channel->Detach(pipe.side, member);
+  pipe.channel->Leave(pipe.side);
+  pipe.channel->Unref();
 }
 
 size_t BroadcastRegistry::Members(const std::string& name) {

@@ -8,10 +8,14 @@
 // sends to the other. Joining creates the new member's pipes at once, under
 // the registry mutex: a message posted after `new BroadcastChannel(name)`
 // returned, in any thread, reaches it. The earlier members adopt their ends
-// lazily, in their own threads: each end is parked in the member's inbox, the
-// member's generation word is bumped, and its doorbell (side 0 of a channel
-// that carries no records, attached to the member's thread) is rung so that
-// the member attaches the end and reads what was sent meanwhile. A sender
+// lazily, in their own threads: each end is parked in the member's inbox and
+// the member's generation word is bumped. Until adopted, the end's endpoint
+// is the member itself, whose Wake() rings its doorbell (side 0 of a channel
+// that carries no records, attached to the member's thread): the member
+// attaches the end and reads it. The doorbell rings only when a message is
+// sent, never for a join, because a wake-up with nothing to read is not
+// harmless: its walk delivers what arrives during it, ahead of Node ports
+// signalled meanwhile, where Node would have delivered those first. A sender
 // compares the generation word with what it adopted before each post, so it
 // never misses a member that joined before the post began.
 //
@@ -42,7 +46,7 @@ struct BroadcastPipe {
   int side;
 };
 
-class BroadcastMember {
+class BroadcastMember final : public Endpoint {
  public:
   // Any thread. `doorbell` is the channel whose side 0 wakes the member's
   // thread; the member takes a reference to it. One reference, the caller's.
@@ -60,6 +64,13 @@ class BroadcastMember {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
+  // Any thread, an unadopted end's channel mutex held: its first message
+  // rings the doorbell.
+  void Wake(uint32_t reasons) override;
+  // An unadopted end has no owner thread yet (values beside the ring go
+  // through the custodian, as for a port in flight).
+  int32_t thread() const override { return -1; }
+
   const std::string& name() const { return name_; }
   // Bumped (under the registry mutex) each time an end is parked for this
   // member. Its own cache line: the owner's JavaScript reads it at each post.
@@ -69,7 +80,7 @@ class BroadcastMember {
 
  private:
   friend class BroadcastRegistry;
-  ~BroadcastMember();
+  ~BroadcastMember() override;
 
   alignas(kCacheLine) std::atomic<uint32_t> generation_{0};
   alignas(kCacheLine) std::atomic<int32_t> refs_{1};
@@ -91,8 +102,13 @@ class BroadcastRegistry {
   std::vector<BroadcastPipe> Join(BroadcastMember* member);
 
   // Owner thread of `member`: the ends parked for it since the last call,
-  // each with a channel reference.
+  // each with a channel reference. `member` stays their endpoint until the
+  // caller attaches its own (no wake-up is lost meanwhile); an end the caller
+  // drops instead must be released with Release().
   std::vector<BroadcastPipe> Adopt(BroadcastMember* member);
+  // An adopted end that will never be attached: it stops ringing `member`'s
+  // doorbell and leaves its channel. Drops the end's channel reference.
+  static void Release(BroadcastMember* member, const BroadcastPipe& pipe);
 
   // Any thread. Removes `member` from its group (drops the registry's
   // reference); ends never adopted leave their channels. Idempotent.

@@ -76,7 +76,8 @@ class MemberHandle : public Napi::ObjectWrap<MemberHandle> {
       throw Napi::Error::New(env, "ringport: could not join a BroadcastChannel");
     }
     self->hooked_ = true;
-    Napi::Array pipes = Attach(env, e, BroadcastRegistry::Get().Join(member));
+    self->order_ = bell->order();
+    Napi::Array pipes = Attach(env, e, member, self->order_, BroadcastRegistry::Get().Join(member));
     Napi::Object result = Napi::Object::New(env);
     result.Set("member", member_handle);
     result.Set("doorbell", bell_handle);
@@ -107,21 +108,21 @@ class MemberHandle : public Napi::ObjectWrap<MemberHandle> {
   // Attaches parked ends to this thread: one PortHandle each. An end that no
   // endpoint took (a napi call threw: the thread is being torn down) leaves
   // its channel, so that the channel's other end can free it.
-  static Napi::Array Attach(Napi::Env env, ringport::Env* e,
-                            const std::vector<BroadcastPipe>& pipes) {
+  static Napi::Array Attach(Napi::Env env, ringport::Env* e, BroadcastMember* member,
+                            uint64_t order, const std::vector<BroadcastPipe>& pipes) {
     struct Untaken {
+      BroadcastMember* member;
       const std::vector<BroadcastPipe>& pipes;
       size_t taken = 0;
       ~Untaken() {
         for (size_t i = taken; i < pipes.size(); i++) {
-          pipes[i].channel->Leave(pipes[i].side);
-          pipes[i].channel->Unref();
+          BroadcastRegistry::Release(member, pipes[i]);
         }
       }
-    } untaken{pipes};
+    } untaken{member, pipes};
     Napi::Array handles = Napi::Array::New(env, pipes.size());
     for (uint32_t i = 0; i < pipes.size(); i++) {
-      auto* endpoint = new PortEndpoint(e, pipes[i].channel, pipes[i].side);
+      auto* endpoint = new PortEndpoint(e, pipes[i].channel, pipes[i].side, order);
       untaken.taken = i + 1;  // the endpoint holds the reference now
       handles.Set(i, WrapPortEndpoint(env, endpoint));
     }
@@ -143,7 +144,7 @@ class MemberHandle : public Napi::ObjectWrap<MemberHandle> {
 
   // The pipes other members opened to this one since the last call.
   Napi::Value Adopt(const Napi::CallbackInfo& info) {
-    return Attach(info.Env(), owner_, BroadcastRegistry::Get().Adopt(member_));
+    return Attach(info.Env(), owner_, member_, order_, BroadcastRegistry::Get().Adopt(member_));
   }
 
   // close(): out of the group; adopted pipes are closed by the caller.
@@ -181,6 +182,8 @@ class MemberHandle : public Napi::ObjectWrap<MemberHandle> {
   static thread_local BroadcastMember* pending_;
   BroadcastMember* member_ = nullptr;
   ringport::Env* owner_ = nullptr;
+  // The doorbell's place in Env::OnAsync's walk, shared by every pipe.
+  uint64_t order_ = 0;
   napi_env env_ = nullptr;
   bool hooked_ = false;
 };

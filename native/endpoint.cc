@@ -5,11 +5,14 @@
 namespace ringport {
 
 PortEndpoint::PortEndpoint(Env* env, Channel* channel, int side)
+    : PortEndpoint(env, channel, side, env->NextOrder()) {}
+
+PortEndpoint::PortEndpoint(Env* env, Channel* channel, int side, uint64_t order)
     : env_(env),
       channel_(channel),
       side_(side),
       thread_(env->thread_id()),
-      order_(env->NextOrder()) {
+      order_(order) {
   channel_->Attach(side_, this);
   env_->Track(this);
 }

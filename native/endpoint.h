@@ -22,8 +22,11 @@ enum class PortEvent : int32_t {
 class PortEndpoint final : public Endpoint {
  public:
   // JS thread of `env`. Takes over the caller's reference to `channel` and
-  // attaches `side` to this endpoint.
+  // attaches `side` to this endpoint. Endpoints that serve one JavaScript
+  // object (a BroadcastChannel's pipes) share its `order`, so that, like
+  // Node's single handle per object, it is served at most once per walk.
   PortEndpoint(Env* env, Channel* channel, int side);
+  PortEndpoint(Env* env, Channel* channel, int side, uint64_t order);
 
   // Any thread.
   void Ref() {

@@ -52,11 +52,9 @@ struct Member {
   }
 };
 
-void Release(const std::vector<BroadcastPipe>& pipes) {
-  for (const BroadcastPipe& p : pipes) {
-    p.channel->Leave(p.side);
-    p.channel->Unref();
-  }
+// Drops ends the test never attaches (a member's own, or adopted: still ringing its doorbell).
+void Release(BroadcastMember* member, const std::vector<BroadcastPipe>& pipes) {
+  for (const BroadcastPipe& p : pipes) BroadcastRegistry::Release(member, p);
 }
 
 TEST(BroadcastJoinBuildsTheMesh) {
@@ -72,12 +70,19 @@ TEST(BroadcastJoinBuildsTheMesh) {
     EXPECT_EQ(registry.Join(other.member).size(), 0u);
     EXPECT_EQ(registry.Join(c.member).size(), 0u);  // joins once
     EXPECT_EQ(registry.Members("mesh"), 3u);
-    // a was told twice (b, c), b once (c): generation words and doorbells.
+    // a was told twice (b, c), b once (c), through the generation words; a
+    // join alone rings no doorbell.
     EXPECT_EQ(a.member->generation().load(std::memory_order_acquire), 2u);
     EXPECT_EQ(b.member->generation().load(std::memory_order_acquire), 1u);
     EXPECT_EQ(c.member->generation().load(std::memory_order_acquire), 0u);
-    EXPECT_EQ(a.bell.rings.load(), 2);
+    EXPECT_EQ(a.bell.rings.load(), 0);
+    EXPECT_EQ(b.bell.rings.load(), 0);
+    // The first message on an unadopted end rings its member's doorbell, once:
+    // the end stays awake until its reader has read it.
+    EXPECT(c_own[1].channel->PostRecord(c_own[1].side, RecordKind::kMessage, "b", 1));
+    EXPECT(c_own[1].channel->PostRecord(c_own[1].side, RecordKind::kMessage, "b", 1));
     EXPECT_EQ(b.bell.rings.load(), 1);
+    EXPECT_EQ(a.bell.rings.load(), 0);
     std::vector<BroadcastPipe> a_in = registry.Adopt(a.member);
     std::vector<BroadcastPipe> b_in = registry.Adopt(b.member);
     EXPECT_EQ(a_in.size(), 2u);
@@ -90,10 +95,10 @@ TEST(BroadcastJoinBuildsTheMesh) {
     for (Member* m : {&a, &b, &c, &other}) registry.Leave(m->member);
     registry.Leave(a.member);  // idempotent
     EXPECT_EQ(registry.Members("mesh"), 0u);
-    Release(a_in);
-    Release(b_in);
-    Release(b_own);
-    Release(c_own);
+    Release(a.member, a_in);
+    Release(b.member, b_in);
+    Release(b.member, b_own);
+    Release(c.member, c_own);
   }
   EXPECT_EQ(LiveChannels(), before);
 }
@@ -109,7 +114,7 @@ TEST(BroadcastLeaveFreesUnadoptedPipes) {
     registry.Leave(a.member);
     EXPECT_EQ(b_own[0].channel->gone(b_own[0].side ^ 1).load(), 1u);
     registry.Leave(b.member);
-    Release(b_own);
+    Release(b.member, b_own);
   }
   EXPECT_EQ(LiveChannels(), before);
 }
@@ -128,8 +133,8 @@ TEST(BroadcastJoinsAndLeavesRace) {
         std::vector<BroadcastPipe> in = registry.Adopt(m.member);
         for (const BroadcastPipe& p : own) p.channel->PostRecord(p.side, RecordKind::kMessage, "x", 1);
         registry.Leave(m.member);
-        Release(own);
-        Release(in);
+        Release(m.member, own);
+        Release(m.member, in);
       }
     });
   }
