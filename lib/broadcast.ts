@@ -100,7 +100,7 @@ class Pipe {
     if (this.producer !== null) this.producer.release();
     this.consumer.release();
     this.handle.close();
-    forget(this.handle.channelId, this.handle.side);
+    forget(this.handle);
   }
 }
 

@@ -27,8 +27,8 @@ export const MessageChannel = function MessageChannel(this: MessageChannel, opti
   const resolved = channelOptions(options);
   const [first, second] = native.createChannel(INITIAL_CAPACITY);
   // Own, enumerable, writable data properties, as Node's.
-  this.port1 = createPort(first, resolved);
-  this.port2 = createPort(second, resolved);
+  this.port1 = createPort(first, resolved, 0);
+  this.port2 = createPort(second, resolved, 1);
 } as unknown as MessageChannelConstructor;
 
 Object.defineProperty(MessageChannel, 'length', { value: 0 });

@@ -232,6 +232,12 @@ function itemKey(origin: number, destination: number, seq: number): string {
 }
 
 /** The key of the port that reads a channel side. */
+/** A port's end of its channel (a PortHandle). */
+export interface PortEnd {
+  readonly channelId: number;
+  readonly side: number;
+}
+
 export function portKey(channelId: number, side: number): string {
   return `${channelId}:${side}`;
 }
@@ -479,8 +485,9 @@ function giveUpOnLost(): void {
 // ---- ownership ----------------------------------------------------------------------
 
 /** A port arrives in this thread (again, maybe). */
-export function arrived(channelId: number, side: number): void {
-  if (hub.left.size !== 0) hub.left.delete(portKey(channelId, side));
+export function arrived(end: PortEnd): void {
+  // The end's fields are native accessors: read only when needed.
+  if (hub.left.size !== 0) hub.left.delete(portKey(end.channelId, end.side));
 }
 
 /**
@@ -494,11 +501,11 @@ export function departed(port: string, parked: boolean): void {
 }
 
 /** The port closed: nothing more will be read for it here. */
-export function forget(channelId: number, side: number): void {
+export function forget(end: PortEnd): void {
   // Nothing reaches a thread without links (one made later brings only what
   // was sent after it, to an owner that no longer is: rare, and small).
   if (hub.links.size === 0) return;
-  const port = portKey(channelId, side);
+  const port = portKey(end.channelId, end.side);
   if (hub.stash.size !== 0) hub.stash.delete(port);
   hub.closed.add(port);
 }

@@ -96,7 +96,6 @@ export interface MessagePortConstructor {
   readonly prototype: MessagePort;
 }
 
-const kState = Symbol('ringport.port');
 /** The method native code calls on a port: this[kOnNative](event, argument). */
 const kOnNative = Symbol.for('ringport.onNative');
 
@@ -159,9 +158,8 @@ class PortState {
   readonly targetIndex: number;
   bp: Backpressure | null = null;
 
-  constructor(handle: PortHandle, options: ResolvedOptions | null) {
+  constructor(handle: PortHandle, options: ResolvedOptions | null, side: number) {
     this.handle = handle;
-    const side = handle.side;
     this.stateWord = side === 0 ? layout.stateWord0 : layout.stateWord1;
     this.peerStateWord = side === 0 ? layout.stateWord1 : layout.stateWord0;
     this.peerGoneWord = side === 0 ? layout.goneWord1 : layout.goneWord0;
@@ -221,7 +219,6 @@ class PortState {
 }
 
 interface PortObject extends MessagePort {
-  [kState]: PortState;
   [kCurrentlyReceivingPorts]: MessagePort[] | undefined;
 }
 
@@ -239,11 +236,24 @@ class ReturnArgument {
  * receiver checks do.
  */
 class PortBrand extends ReturnArgument {
-  #brand = true;
+  // A private field rather than a symbol-keyed property: set without
+  // Object.defineProperty (a port's creation cost), and invisible to
+  // util.inspect and Object.assign, as Node's ports have no such field.
+  #state: PortState;
+  constructor(port: object, state: PortState) {
+    super(port);
+    this.#state = state;
+  }
   static has(value: object): boolean {
-    return #brand in value;
+    return #state in value;
+  }
+  static state(port: PortObject): PortState {
+    return (port as unknown as PortBrand).#state;
   }
 }
+
+/** The state of a value known to be a port (exported for the decoder fuzz test's ring seam). */
+export const portState = PortBrand.state;
 
 function isPort(value: unknown): value is PortObject {
   return typeof value === 'object' && value !== null && PortBrand.has(value);
@@ -251,7 +261,7 @@ function isPort(value: unknown): value is PortObject {
 
 function stateOf(port: unknown): PortState {
   if (!isPort(port)) throw illegalInvocation();
-  return port[kState];
+  return portState(port);
 }
 
 // ---- construction -----------------------------------------------------------
@@ -295,21 +305,21 @@ const eventTargetRemoveListener = (eventTargetPrototype as unknown as Record<sym
 const portNewListener = function (this: PortObject, size: number, type: string): void {
   if (type === 'message' && size - 1 === 0) {
     this.ref();
-    startPort(this[kState]);
+    startPort(portState(this));
   }
   // The first listener's record is filed after this hook runs: guarded at the next delivery.
-  if (type === 'message' || type === 'messageerror') this[kState].unguarded = true;
-  if (type === 'drain') drainListenersChanged(this[kState], size);
+  if (type === 'message' || type === 'messageerror') portState(this).unguarded = true;
+  if (type === 'drain') drainListenersChanged(portState(this), size);
   // eslint-disable-next-line prefer-rest-params
   eventTargetNewListener.apply(this, arguments as unknown as unknown[]);
 };
 
 const portRemoveListener = function (this: PortObject, size: number, type: string): void {
   if (type === 'message' && size === 0) {
-    this[kState].started = false;
+    portState(this).started = false;
     this.unref();
   }
-  if (type === 'drain') drainListenersChanged(this[kState], size);
+  if (type === 'drain') drainListenersChanged(portState(this), size);
   // eslint-disable-next-line prefer-rest-params
   eventTargetRemoveListener.apply(this, arguments as unknown as unknown[]);
 };
@@ -386,19 +396,19 @@ function oninit(this: PortObject): void {
 }
 
 /** Wraps a native handle in a new, unstarted and unreferenced port. */
-export function createPort(handle: PortHandle, options: ResolvedOptions | null): MessagePort {
+/** `side`: the handle's, when the caller knows it (saves a native accessor call). */
+export function createPort(handle: PortHandle, options: ResolvedOptions | null, side = handle.side): MessagePort {
   const port = Object.create(MessagePort.prototype) as PortObject;
   // Not enumerable: util.inspect and Object.assign list a port's enumerable
   // own symbols, and Node's ports have no such field.
-  Object.defineProperty(port, kState, { value: new PortState(handle, options), writable: true });
-  new PortBrand(port);
+  new PortBrand(port, new PortState(handle, options, side));
   // The async resource of type MESSAGEPORT is the port itself; as in Node,
   // an init hook sees it before its JavaScript setup.
   handle.bind(port);
-  arrived(handle.channelId, handle.side);
+  arrived(handle);
   oninit.call(port);
-  const mark = port[kState].options.highWaterMark;
-  if (mark === mark) enableBackpressure(port, port[kState], mark);
+  const mark = portState(port).options.highWaterMark;
+  if (mark === mark) enableBackpressure(port, portState(port), mark);
   // A port that arrives from elsewhere may hold records that woke nobody
   // while it was in flight: look once.
   if (options === null) handle.schedule();
@@ -531,7 +541,7 @@ function planTransfer(source: PortObject, entries: readonly unknown[]): Transfer
       // markAsUntransferable(port): Node skips it (and if the value holds
       // it, "needs transfer" follows).
       if (isMarkedUntransferable(entry)) continue;
-      if (entry[kState].detached) throw dataCloneError('MessagePort in transfer list is already detached');
+      if (portState(entry).detached) throw dataCloneError('MessagePort in transfer list is already detached');
       if (ports.includes(entry)) throw dataCloneError('Transfer list contains duplicate MessagePort');
       ports.push(entry);
       continue;
@@ -562,7 +572,7 @@ class SendContext implements EncodeContext {
   }
   missingPort(value: object): Error {
     // A closed or transferred-away port is no longer a port to Node's serializer.
-    const st = (value as PortObject)[kState];
+    const st = portState(value as PortObject);
     return st.detached || st.transferred || st.closing || st.closed
       ? dataCloneError('Cannot transfer object of unsupported type.')
       : missingTransferable();
@@ -625,14 +635,14 @@ function handOff(st: PortState, how: 'sent' | 'parked' | 'dropped'): PortHandle 
   st.started = false;
   st.releaseViews();
   const handle = st.handle as PortHandle;
-  if (how === 'dropped') forget(handle.channelId, handle.side);
+  if (how === 'dropped') forget(handle);
   else departed(portKey(handle.channelId, handle.side), how === 'parked');
   return handle;
 }
 
 /** The ports of a message nobody will read: they close, and their peers see 'close'. */
 function dropPorts(ports: readonly PortObject[]): void {
-  for (let i = 0; i < ports.length; i++) handOff(ports[i][kState], 'dropped').drop();
+  for (let i = 0; i < ports.length; i++) handOff(portState(ports[i]), 'dropped').drop();
 }
 
 /** The items of transferred ringport ports that wait in this thread go with them. */
@@ -646,7 +656,7 @@ function bundlesOf(ports: readonly PortObject[]): { bundles: Bundle[]; transfer:
   const bundles: Bundle[] = [];
   const transfer: unknown[] = [];
   for (const p of ports) {
-    const handle = p[kState].handle as PortHandle;
+    const handle = portState(p).handle as PortHandle;
     const key = portKey(handle.channelId, handle.side);
     const waiting = takeAll(key);
     if (waiting === null) continue;
@@ -733,7 +743,7 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
     process.emitWarning('The target port was posted to itself, and the communication channel was lost');
   } else {
     if (ports.length > 0) {
-      const handles = ports.map((p) => handOff(p[kState], 'sent'));
+      const handles = ports.map((p) => handOff(portState(p), 'sent'));
       patchTokens(encoder, tokenOffset, (st.handle as PortHandle).transfer(handles));
     }
     producer.commit(encoder);
@@ -772,7 +782,7 @@ function postPrimitive(st: PortState, value: unknown): boolean {
 }
 
 function isPeer(st: PortState, other: PortObject): boolean {
-  return (st.handle as PortHandle).isPeerOf(other[kState].handle as PortHandle);
+  return (st.handle as PortHandle).isPeerOf(portState(other).handle as PortHandle);
 }
 
 const NO_BUFFERS: ArrayBuffer[] = [];
@@ -857,7 +867,7 @@ function closeAll(ports: readonly MessagePort[]): void {
 }
 
 function dispatch(port: PortObject, type: string, value: unknown, ports: MessagePort[] | undefined): void {
-  const st = port[kState];
+  const st = portState(port);
   if (st.unguarded) {
     st.unguarded = false;
     guardListeners(port, 'message');
@@ -1007,7 +1017,7 @@ function scheduleShrink(st: PortState): void {
 }
 
 function onNative(this: PortObject, event: number, argument: number): boolean {
-  const st = this[kState];
+  const st = portState(this);
   if (event === EVENT_CLOSED) {
     emitClose(this, st);
     return false;
@@ -1045,7 +1055,7 @@ function emitClose(port: PortObject, st: PortState): void {
   st.started = false;
   backpressureClosed(st);
   st.releaseViews();
-  if (st.handle !== null && !st.transferred) forget(st.handle.channelId, st.handle.side);
+  if (st.handle !== null && !st.transferred) forget(st.handle);
   st.handle = null;
   if (st.refed) {
     st.refed = false;
@@ -1087,7 +1097,7 @@ function hasRef(this: unknown): boolean {
 
 function inspectPort(this: unknown): unknown {
   if (!isPort(this)) return this;
-  const st = this[kState];
+  const st = portState(this);
   // Node: the port's own enumerable properties plus its handle's state.
   return Object.assign(
     Object.create(MessagePort.prototype) as object,
@@ -1172,7 +1182,7 @@ setStateLookup(stateOf);
 // ---- module functions used by index.ts --------------------------------------------
 
 export function receiveMessage(port: PortObject): { message: unknown } | undefined {
-  const st = port[kState];
+  const st = portState(port);
   if (st.transferred || st.closed) return undefined;
   const c = st.in();
   const kind = c.peek();
@@ -1212,7 +1222,7 @@ export function receiveMessage(port: PortObject): { message: unknown } | undefin
  * nothing is queued. Ends early, with undefined, when the peer has closed.
  */
 export function waitForMessage(port: PortObject, timeout: number): { message: unknown } | undefined {
-  const st = port[kState];
+  const st = portState(port);
   const deadline = performance.now() + timeout;
   for (;;) {
     const result = receiveMessage(port);
@@ -1240,25 +1250,25 @@ export function detach(port: unknown): number {
   if (!isPort(port)) {
     throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
   }
-  const st = port[kState];
+  const st = portState(port);
   if (st.detached) throw dataCloneError('MessagePort in transfer list is already detached');
   return handOff(st, 'parked').detach();
 }
 
 /** Closing, closed or handed on: Node's moveMessagePortToContext calls that a closed port. */
 export function isDetached(port: MessagePort): boolean {
-  return (port as PortObject)[kState].detached;
+  return portState(port as PortObject).detached;
 }
 
 /** Parks a port for moveMessagePortToContext (the caller checked it is open): returns the token native.attach() takes. */
 export function detachMoved(port: MessagePort): number {
-  (port as PortObject)[kState].moved = true;
+  portState(port as PortObject).moved = true;
   return detach(port);
 }
 
 export function setOptions(port: unknown, options: DeliveryOptions): void {
   if (!isPort(port)) throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
-  const st = port[kState];
+  const st = portState(port);
   st.options = resolveOptions(options, st.options);
   if (!st.detached) Atomics.store(st.ctrl(), st.optionsWord, packOptions(st.options));
   const mark = st.options.highWaterMark;
@@ -1267,7 +1277,7 @@ export function setOptions(port: unknown, options: DeliveryOptions): void {
 
 export function getOptions(port: unknown): ResolvedDeliveryOptions {
   if (!isPort(port)) throw invalidArgType('The "port" argument must be a ringport MessagePort instance');
-  const { batch, spin, highWaterMark } = port[kState].options;
+  const { batch, spin, highWaterMark } = portState(port).options;
   // highWaterMark only for a port that has one (Node's surface otherwise).
   return highWaterMark === highWaterMark ? { batch, spin, highWaterMark } : { batch, spin };
 }
