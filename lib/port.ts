@@ -338,9 +338,14 @@ let listenerThrew = false;
 // callback.call(this, arg) that user code cannot redirect, without an arguments array per message.
 const functionCall = Function.prototype.call.bind(Function.prototype.call) as (fn: unknown, self: unknown, arg: unknown) => unknown;
 
+/** A node of Node's listener list (lib/internal/event_target.js Listener). */
 interface ListenerRecord {
   next: ListenerRecord | undefined;
   callback: unknown;
+  isNodeStyleListener?: boolean;
+  once?: boolean;
+  weak?: boolean;
+  removed?: boolean;
 }
 
 const guards = new WeakSet<object>();
@@ -875,9 +880,51 @@ function dispatch(port: PortObject, type: string, value: unknown, ports: Message
   }
   port[kCurrentlyReceivingPorts] = ports;
   try {
-    (port as unknown as Record<symbol, HybridDispatch>)[kHybridDispatch].call(port, value, type, undefined);
+    const only = (port as unknown as Record<symbol, Map<string, ListenerRecord>>)[kEvents].get(type)?.next;
+    if (only !== undefined && only.next === undefined && only.isNodeStyleListener === true && !only.once && !only.weak && !only.removed) {
+      callNodeStyle(port, only.callback, value);
+    } else {
+      (port as unknown as Record<symbol, HybridDispatch>)[kHybridDispatch].call(port, value, type, undefined);
+    }
   } finally {
     port[kCurrentlyReceivingPorts] = undefined;
+  }
+}
+
+/**
+ * One plain .on() listener (the common case): what Node's dispatch does for
+ * it, without the two closures and the list walk it sets up per event. An
+ * exception, or a result for Node's promise check, goes through Node's own
+ * dispatch (relayToNode), so it is reported exactly as Node reports it.
+ */
+function callNodeStyle(port: PortObject, callback: unknown, value: unknown): void {
+  let result: unknown;
+  try {
+    result = functionCall(callback, port, value);
+  } catch (error) {
+    relayToNode(error, true);
+    return;
+  }
+  if (result !== undefined && result !== null) relayToNode(result, false);
+}
+
+const relayTarget = new NodeEventTarget() as unknown as { on(type: string, listener: () => unknown): void } & Record<symbol, HybridDispatch>;
+let relayed: unknown;
+let relayThrows = false;
+relayTarget.on('relay', () => {
+  if (relayThrows) throw relayed;
+  return relayed;
+});
+
+/** Node's dispatch with a listener that throws `value` (thrown) or returns it. */
+function relayToNode(value: unknown, thrown: boolean): void {
+  relayed = value;
+  relayThrows = thrown;
+  try {
+    relayTarget[kHybridDispatch].call(relayTarget, undefined, 'relay', undefined);
+  } finally {
+    relayed = undefined;
+    relayThrows = false;
   }
 }
 
