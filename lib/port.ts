@@ -706,19 +706,15 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
     if (context.values.length > 0 || node.length > 0 || bundles.length > 0) {
       // Node's serializer carries part of the message: hand it over first, so
       // that its errors come before anything is detached.
-      const values = [...context.values, ...node, ...bundles];
-      const nodeTransfer = [...node, ...moved, ...bundled];
+      // Usually only moved buffers: no copies then.
+      const values = node.length === 0 && bundles.length === 0 ? context.values : [...context.values, ...node, ...bundles];
+      const nodeTransfer = node.length === 0 && bundled.length === 0 ? moved : [...node, ...moved, ...bundled];
       if (producer === null || ports.some((p) => isPeer(st, p))) {
         discardForeign(values, nodeTransfer);
       } else {
         const handle = st.handle as PortHandle;
         foreignRef = sendForeign(portKey(handle.channelId, handle.side ^ 1), handle.peerThread(), values, nodeTransfer);
-        writeForeignTrailer(encoder, {
-          ...foreignRef,
-          values: context.values.length,
-          nodePorts: node.length,
-          bundles: bundles.length,
-        });
+        writeForeignTrailer(encoder, foreignRef, context.values.length, node.length, bundles.length);
       }
     }
   } catch (error) {

@@ -88,16 +88,27 @@ export interface ForeignTrailer {
   bundles: number;
 }
 
-/** Appends the trailer and flags the payload as having one. */
-export function writeForeignTrailer(encoder: Encoder, trailer: ForeignTrailer): void {
+/**
+ * Appends the trailer and flags the payload as having one. Where the items
+ * are (`ref`) and their counts come separately: merging them into one
+ * ForeignTrailer object per message cost more than the rest of a large
+ * transfer's post.
+ */
+export function writeForeignTrailer(
+  encoder: Encoder,
+  ref: Pick<ForeignTrailer, 'origin' | 'seq' | 'destination'>,
+  values: number,
+  nodePorts: number,
+  bundles: number,
+): void {
   const at = encoder.reserve(FOREIGN_TRAILER) + encoder.start;
   const dv = encoder.dv;
-  dv.setFloat64(at, trailer.origin, true);
-  dv.setFloat64(at + 8, trailer.seq, true);
-  dv.setFloat64(at + 16, trailer.destination, true);
-  dv.setUint32(at + 24, trailer.values, true);
-  dv.setUint32(at + 28, trailer.nodePorts, true);
-  dv.setUint32(at + 32, trailer.bundles, true);
+  dv.setFloat64(at, ref.origin, true);
+  dv.setFloat64(at + 8, ref.seq, true);
+  dv.setFloat64(at + 16, ref.destination, true);
+  dv.setUint32(at + 24, values, true);
+  dv.setUint32(at + 28, nodePorts, true);
+  dv.setUint32(at + 32, bundles, true);
   encoder.u8[encoder.start] |= PayloadFlags.HasForeign;
 }
 
