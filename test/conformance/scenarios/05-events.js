@@ -461,6 +461,26 @@ scenario('a handled listener exception: the rest of the backlog waits for the ne
   port2.close();
 });
 
+scenario("one plain .on() listener: what it returns is handled as Node's dispatch handles it", [34], async (t) => {
+  const { port1, port2 } = t.channel();
+  process.on('uncaughtException', function onError(error) {
+    t.log('uncaughtException', error.message);
+    if (error.message === 'rejected 3') process.off('uncaughtException', onError);
+  });
+  port2.on('message', (v) => {
+    t.log('message', v);
+    if (v === 1) return { then: (resolve, reject) => t.log('then called with', typeof resolve, typeof reject) };
+    if (v === 2) return 42;
+    if (v === 3) return Promise.reject(new Error('rejected 3'));
+    if (v === 4) return null;
+    process.nextTick(() => t.log('tick', v));
+    return undefined;
+  });
+  for (let i = 1; i <= 5; i++) port1.postMessage(i);
+  await t.turns();
+  port2.close();
+});
+
 scenario('emit(): synchronous dispatch, MessageEvent or CustomEvent, return value', [35], (t) => {
   const { port2 } = t.channel();
   port2.on('message', (v) => t.log('on message', v));
