@@ -63,11 +63,14 @@ interface ItemsKey {
   p: string;
 }
 
-/** One Node message on a link: the items of one ringport message, and their key. */
-interface ItemsMessage extends ItemsKey {
+/**
+ * One Node message on a link: the items of one ringport message and the
+ * port they are for (their origin and place are the link's own).
+ */
+interface ItemsMessage {
+  p: string;
   v?: unknown[];
   t?: unknown[];
-  missing?: true;
 }
 
 /** One end of a link: Node messages sent and read through it, counted to number them. */
@@ -129,9 +132,10 @@ interface Pending {
 }
 
 /** The answer to a Request: delivered as an event, so that the waiting reader wakes. */
-interface Reply extends ItemsMessage {
+interface Reply extends ItemsMessage, ItemsKey {
   [MARK]: 'reply';
   d: number;
+  missing?: true;
 }
 
 /** The last PORT_MEMORY port keys added, forgetting the oldest in O(1). */
@@ -556,7 +560,7 @@ export function sendForeign(port: string, readerThread: number, values: unknown[
   }
   const end = destination === THREAD ? loopback() : link(destination);
   const seq = end.sent;
-  const message: ItemsMessage = { o: THREAD, s: seq, p: port, v: values, t: transfer };
+  const message: ItemsMessage = { p: port, v: values, t: transfer };
   end.port.postMessage(message, transfer as wt.Transferable[]);
   end.sent++;
   return { origin: THREAD, seq, destination };

@@ -157,8 +157,10 @@ class PortState {
   readonly armedIndex: number;
   readonly targetIndex: number;
   bp: Backpressure | null = null;
+  /** This end's and the peer's keys for values beside the ring (foreign.ts), made on first use. */
+  private keys: [string, string] | null = null;
 
-  constructor(handle: PortHandle, options: ResolvedOptions | null, side: number) {
+  constructor(handle: PortHandle, options: ResolvedOptions | null, readonly side: number) {
     this.handle = handle;
     this.stateWord = side === 0 ? layout.stateWord0 : layout.stateWord1;
     this.peerStateWord = side === 0 ? layout.stateWord1 : layout.stateWord0;
@@ -181,6 +183,16 @@ class PortState {
       this.options = options;
       if (options.batch || options.spin !== 0) Atomics.store(this.ctrl(), this.optionsWord, packOptions(options));
     }
+  }
+
+  /** The key of this end (`peer` false) or of the peer's, for values beside the ring. */
+  key(peer: boolean): string {
+    if (this.keys === null) {
+      const handle = this.handle as PortHandle;
+      const id = handle.channelId;
+      this.keys = [portKey(id, this.side), portKey(id, this.side ^ 1)];
+    }
+    return this.keys[peer ? 1 : 0];
   }
 
   /** Cannot send any more: closing, closed or transferred. */
@@ -713,7 +725,7 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
         discardForeign(values, nodeTransfer);
       } else {
         const handle = st.handle as PortHandle;
-        foreignRef = sendForeign(portKey(handle.channelId, handle.side ^ 1), handle.peerThread(), values, nodeTransfer);
+        foreignRef = sendForeign(st.key(true), handle.peerThread(), values, nodeTransfer);
         writeForeignTrailer(encoder, foreignRef, context.values.length, node.length, bundles.length);
       }
     }
@@ -827,8 +839,7 @@ function readMessage(st: PortState, c: Consumer): Received {
   let nodePorts: MessagePort[] | undefined;
   if (header.foreign !== null) {
     const trailer = header.foreign;
-    const handle = st.handle as PortHandle;
-    const items = takeForeign(portKey(handle.channelId, handle.side), trailer, () => {
+    const items = takeForeign(st.key(false), trailer, () => {
       if (!st.detached && st.handle !== null) st.handle.schedule();
     });
     if (items === undefined) throw NOT_YET;
