@@ -167,3 +167,29 @@ test('in the main thread: Node’s values, and a Worker class that is Node’s s
   expect(ringport.SHARE_ENV).toBe(wt.SHARE_ENV);
   expect(Object.getPrototypeOf(ringport.Worker)).toBe(wt.Worker);
 });
+
+test("ringport only: a message the main thread cannot decode is the Worker's 'messageerror', and the next one arrives", async () => {
+  // 1990 levels: within what ringport's encoder takes, past what its decoder
+  // reads (Node's own limit depends on its stack: README, Differences).
+  const worker = new ringport.Worker(
+    `const { parentPort } = require(${JSON.stringify(path.join(__dirname, '..'))});
+     let value = 'leaf';
+     for (let i = 0; i < 1990; i++) value = [value];
+     parentPort.postMessage(value);
+     parentPort.postMessage('after');`,
+    { eval: true },
+  );
+  const events: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('messageerror', (error: unknown) => {
+      events.push(`messageerror ${(error as Error).constructor.name}: ${(error as Error).message}`);
+    });
+    worker.on('message', (value: unknown) => {
+      events.push(`message ${String(value)}`);
+      if (value === 'after') resolve();
+    });
+  });
+  await worker.terminate();
+  expect(events).toEqual(['messageerror RangeError: Maximum call stack size exceeded', 'message after']);
+});
