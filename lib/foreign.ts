@@ -235,13 +235,13 @@ function itemKey(origin: number, destination: number, seq: number): string {
   return `${origin}>${destination}:${seq}`;
 }
 
-/** The key of the port that reads a channel side. */
 /** A port's end of its channel (a PortHandle). */
 export interface PortEnd {
   readonly channelId: number;
   readonly side: number;
 }
 
+/** The key of the port that reads a channel side. */
 export function portKey(channelId: number, side: number): string {
   return `${channelId}:${side}`;
 }

@@ -653,7 +653,7 @@ function handOff(st: PortState, how: 'sent' | 'parked' | 'dropped'): PortHandle 
   st.releaseViews();
   const handle = st.handle as PortHandle;
   if (how === 'dropped') forget(handle);
-  else departed(portKey(handle.channelId, handle.side), how === 'parked');
+  else departed(st.key(false), how === 'parked');
   return handle;
 }
 
@@ -673,8 +673,7 @@ function bundlesOf(ports: readonly PortObject[]): { bundles: Bundle[]; transfer:
   const bundles: Bundle[] = [];
   const transfer: unknown[] = [];
   for (const p of ports) {
-    const handle = portState(p).handle as PortHandle;
-    const key = portKey(handle.channelId, handle.side);
+    const key = portState(p).key(false);
     const waiting = takeAll(key);
     if (waiting === null) continue;
     bundles.push({ p: key, k: waiting.keys, e: waiting.entries });
