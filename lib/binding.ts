@@ -70,6 +70,9 @@ export interface Layout {
   readonly publishedWord1: number;
   readonly consumedWord0: number;
   readonly consumedWord1: number;
+  /** Side-channel sends into side 0 / 1 in progress (native/port.h). */
+  readonly sendingWord0: number;
+  readonly sendingWord1: number;
   readonly controlBytes: number;
   /** Backpressure words (native/port.h ControlLayout), indexed by the consuming side: Int32 words, then Float64 elements. */
   readonly drainArmedWord0: number;

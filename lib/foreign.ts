@@ -126,6 +126,7 @@ interface Swept {
 
 /** A request the custodian cannot answer yet. */
 interface Pending {
+  /** The latest asker's. */
   request: Request;
   /** When the thread that received the items said it has none left, or was found gone. */
   holderDoneAt: number;
@@ -180,8 +181,8 @@ interface Hub {
   stash: Map<string, Map<string, Items | null>>;
   /** What Node's deserializer threw for items read here, by item key (the port is not known). */
   failed: Map<string, unknown>;
-  /** Item keys asked from another thread and not answered yet. */
-  requested: Set<string>;
+  /** Item keys asked from another thread and not answered yet, with the port that asked. */
+  requested: Map<string, string>;
   /** Called when something arrives that a waiting port may need. */
   waiting: Set<() => void>;
   /** The sending end of this thread's link with itself (loopback()). */
@@ -206,7 +207,7 @@ const hub: Hub =
     outgoing: new Map(),
     stash: new Map(),
     failed: new Map(),
-    requested: new Set(),
+    requested: new Map(),
     waiting: new Set(),
     loopback: null,
     left: new RecentPorts(),
@@ -424,7 +425,13 @@ function reply(request: Request, entry: Items | null): void {
 
 /** Waits for items not here yet: asks the thread they went to for its strays. */
 function awaitItems(request: Request, key: string): void {
-  if (hub.pending.has(key)) return;
+  const waiting = hub.pending.get(key);
+  if (waiting !== undefined) {
+    // Asked again from where the port is now (the first asker passed it on
+    // without reading the message): the answer goes there.
+    waiting.request = request;
+    return;
+  }
   const holder = request.d;
   hub.pending.set(key, { request, holderDoneAt: holder === CUSTODIAN ? Date.now() : 0 });
   const sweep = `${holder}/${request.p}`;
@@ -495,13 +502,18 @@ export function arrived(end: PortEnd): void {
 }
 
 /**
- * A port leaves this thread: in a message (its waiting items went along), or
- * parked by detachPort() (they go to the custodian, where its next owner
- * asks). Items that arrive for it later follow them.
+ * A port has left this thread, in a message or parked by detachPort(), and
+ * every sender that saw this thread as its reader's has posted here (native
+ * AwaitSendsTo): what waits here for it and did not go along in the message
+ * goes to the custodian, where its next owner asks. Anything arriving later
+ * (a reply to an earlier request) follows.
  */
-export function departed(port: string, parked: boolean): void {
+export function departed(port: string): void {
+  // Items it asked for and has not got: if it comes back, it asks again
+  // (the custodian answers the latest asker).
+  if (hub.requested.size !== 0) for (const [key, asker] of hub.requested) if (asker === port) hub.requested.delete(key);
   hub.left.add(port);
-  if (parked && THREAD !== CUSTODIAN) handOver(port);
+  if (THREAD !== CUSTODIAN && (hub.stash.size !== 0 || hub.links.size !== 0)) handOver(port);
 }
 
 /** The port closed: nothing more will be read for it here. */
@@ -629,7 +641,7 @@ export function takeForeign(port: string, ref: ForeignRef, wake: () => void): un
   if (THREAD === CUSTODIAN) {
     awaitItems(request, key);
   } else if (!hub.requested.has(key)) {
-    hub.requested.add(key);
+    hub.requested.set(key, port);
     wt.postMessageToThread(CUSTODIAN, request).catch(() => {
       hub.requested.delete(key);
       put(port, key, null);

@@ -644,8 +644,8 @@ function detachBuffers(buffers: readonly ArrayBuffer[], moved: readonly ArrayBuf
 
 /**
  * The port object lets go of its handle, which leaves this thread: in a
- * message (`parked` false: its waiting side-channel items go along), parked
- * by detachPort() (they go to the custodian), or dropped (closed).
+ * message or parked by detachPort() (the caller tells foreign.ts once the
+ * handle has left: departed()), or dropped (closed).
  */
 function handOff(st: PortState, how: 'sent' | 'parked' | 'dropped'): PortHandle {
   st.transferred = true;
@@ -653,7 +653,6 @@ function handOff(st: PortState, how: 'sent' | 'parked' | 'dropped'): PortHandle 
   st.releaseViews();
   const handle = st.handle as PortHandle;
   if (how === 'dropped') forget(handle);
-  else departed(st.key(false), how === 'parked');
   return handle;
 }
 
@@ -724,7 +723,17 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
         discardForeign(values, nodeTransfer);
       } else {
         const handle = st.handle as PortHandle;
-        foreignRef = sendForeign(st.key(true), handle.peerThread(), values, nodeTransfer);
+        // Odd from before the reader's owner is read until its items are
+        // posted: a port leaving that thread waits for this send to end
+        // (native AwaitSendsTo), then finds them there.
+        const ctrl = st.ctrl();
+        const sending = st.side === 0 ? layout.sendingWord1 : layout.sendingWord0;
+        Atomics.add(ctrl, sending, 1);
+        try {
+          foreignRef = sendForeign(st.key(true), handle.peerThread(), values, nodeTransfer);
+        } finally {
+          Atomics.add(ctrl, sending, 1);
+        }
         writeForeignTrailer(encoder, foreignRef, context.values.length, node.length, bundles.length);
       }
     }
@@ -755,8 +764,10 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
     process.emitWarning('The target port was posted to itself, and the communication channel was lost');
   } else {
     if (ports.length > 0) {
+      const keys = ports.map((p) => portState(p).key(false));
       const handles = ports.map((p) => handOff(portState(p), 'sent'));
       patchTokens(encoder, tokenOffset, (st.handle as PortHandle).transfer(handles));
+      for (let i = 0; i < keys.length; i++) departed(keys[i]);
     }
     producer.commit(encoder);
     // The backlog count (Node's max(1000, backlog)): a plain write, ordered
@@ -1011,19 +1022,21 @@ function drain(port: PortObject, st: PortState): boolean {
         (st.handle as PortHandle).schedule();
         return false;
       }
-      st.budget--;
-      st.consumed++;
       let received: Received;
       try {
         received = readMessage(st, c);
       } catch (error) {
         if (error === NOT_YET) return false; // woken when it arrives
+        st.budget--;
+        st.consumed++;
         c.pop();
         took(st, c.size);
         emitMessageError(port, error);
         (st.handle as PortHandle).schedule();
         return false;
       }
+      st.budget--;
+      st.consumed++;
       c.pop();
       took(st, c.size);
       listenerThrew = false;
@@ -1305,7 +1318,10 @@ export function detach(port: unknown): number {
   }
   const st = portState(port);
   if (st.detached) throw dataCloneError('MessagePort in transfer list is already detached');
-  return handOff(st, 'parked').detach();
+  const key = st.key(false);
+  const token = handOff(st, 'parked').detach();
+  departed(key);
+  return token;
 }
 
 /** Closing, closed or handed on: Node's moveMessagePortToContext calls that a closed port. */

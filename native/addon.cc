@@ -331,6 +331,9 @@ class PortHandle : public Napi::ObjectWrap<PortHandle> {
     const int side = ep->side();
     channel->Ref();
     ep->CloseTransferred();  // detached from the channel from here on
+    // Side-channel items sent to this thread for the port are all here now
+    // (lib/foreign.ts reads them next and hands them on).
+    channel->AwaitSendsTo(side, ep->thread());
     const uint64_t token = TransferRegistry::Get().Park(
         channel, side, carrier, carrier_side, ep->thread());
     if (token == 0) channel->Leave(side);  // nobody will read the message
@@ -479,6 +482,8 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("publishedWord1", ControlLayout::PublishedWord(1));
   layout.Set("consumedWord0", ControlLayout::ConsumedWord(0));
   layout.Set("consumedWord1", ControlLayout::ConsumedWord(1));
+  layout.Set("sendingWord0", ControlLayout::SendingWord(0));
+  layout.Set("sendingWord1", ControlLayout::SendingWord(1));
   layout.Set("controlBytes", ControlLayout::kBytes);
   for (int side = 0; side < 2; side++) {
     const std::string n = std::to_string(side);

@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <random>
+#include <thread>
 
 namespace ringport {
 
@@ -104,6 +105,27 @@ void Channel::Attach(int side, Endpoint* endpoint) {
 void Channel::Detach(int side, Endpoint* endpoint) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (endpoints_[side] == endpoint) endpoints_[side] = nullptr;
+}
+
+void Channel::AwaitSendsTo(int side, int32_t thread) {
+  // A producer makes the word odd before its owner read (under mutex_) and
+  // even again after posting. Detach took mutex_ after any such read that
+  // saw the old owner, so if one is under way the word still shows its odd
+  // value here; only that one send is waited for (a later one reads the new
+  // owner). acquire: pairs with the producer's seq_cst increment after its
+  // post, so the post happened before what this thread does next.
+  const uint32_t seen = sending(side).load(std::memory_order_acquire);
+  if ((seen & 1) == 0) return;
+  // The producer is this thread (re-entered in the middle of a send), or it
+  // has left (a thread terminated in the middle of a send never ends it).
+  // acquire on gone: pairs with the seq_cst store in Leave.
+  auto stopped = [&] { return gone(side ^ 1).load(std::memory_order_acquire) != 0; };
+  if (OwnerThread(side ^ 1) == thread || stopped()) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (sending(side).load(std::memory_order_acquire) == seen && !stopped() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
 }
 
 bool Channel::left(int side) {

@@ -74,6 +74,13 @@ struct ControlLayout {
   static constexpr uint32_t ConsumedWord(int side) {
     return 3 * kWordsPerLine + 2 + static_cast<uint32_t>(side);
   }
+  // Side-channel sends into `side` (lib/foreign.ts): its peer's producer
+  // adds 1 before it reads `side`'s owner and 1 after its items are posted
+  // to that owner's thread, so the word is odd while one is under way.
+  // Same line: the same writer.
+  static constexpr uint32_t SendingWord(int side) {
+    return 3 * kWordsPerLine + 4 + static_cast<uint32_t>(side);
+  }
   // Backpressure (lib/backpressure.ts), each indexed by the consuming side
   // of the direction. First a read-mostly block, written when a producer
   // arms or disarms its drain request, read by the consumer per message:
@@ -163,6 +170,9 @@ class Channel {
   std::atomic<uint32_t>& gone(int side) {
     return Word(ControlLayout::GoneWord(side));
   }
+  std::atomic<uint32_t>& sending(int side) {
+    return Word(ControlLayout::SendingWord(side));
+  }
 
   // ---- Backpressure (lib/backpressure.ts runs the same protocol with
   // Atomics; see port.cc for why no drain notification is lost) ----------
@@ -214,6 +224,11 @@ class Channel {
   // The thread taking ownership (Attach) or giving it up (Detach).
   void Attach(int side, Endpoint* endpoint);
   void Detach(int side, Endpoint* endpoint);
+  // `thread`, which just gave up `side` (Detach): waits until a producer
+  // that read it as the owner is no longer posting side-channel items to
+  // it, so that reading its links now finds them all. Bounded (1 s) as a
+  // safety net against a producer that never finishes.
+  void AwaitSendsTo(int side, int32_t thread);
 
   // The producer of outgoing(side) (its owner thread, or whoever took the side
   // out of the registry). `side` leaves the channel: a kClose record goes to

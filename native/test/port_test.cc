@@ -1392,6 +1392,61 @@ TEST(port_handover_racing_with_producer) { RunHandover(false); }
 
 TEST(port_handover_in_message_racing_with_producer) { RunHandover(true); }
 
+// The side channel's hand-over (lib/foreign.ts): a producer makes
+// SendingWord(side) odd, reads side's owner, "posts" to that owner's thread
+// (a plain counter per owner here, so that ThreadSanitizer sees any race),
+// and makes the word even again. An owner that detached and ran
+// AwaitSendsTo owns its counter alone from then on: no producer that saw it
+// is still posting, and none sees it again. The producer never pauses, so
+// the word is odd most of the time: the wait must not need it to be even.
+TEST(port_detach_awaits_side_channel_senders) {
+  LeakCheck leaks;
+  Channel* ch = Channel::Create(256);
+  Waiter w;
+  constexpr int kRounds = 200;
+  constexpr int32_t kFirstThread = 100;
+  std::vector<uint64_t> posted(kRounds, 0);  // written by the producer while it sees the owner
+  std::vector<uint64_t> seen(kRounds, 0);    // read by the owner after AwaitSendsTo
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> sends{0};
+  std::chrono::steady_clock::duration waited{};
+  std::thread producer([&] {
+    uint64_t turns = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      ch->sending(1).fetch_add(1, std::memory_order_seq_cst);
+      const int32_t owner = ch->OwnerThread(1);
+      // Sometimes slow between reading the owner and posting.
+      if ((++turns & 7) == 0) std::this_thread::yield();
+      if (owner >= kFirstThread) {
+        ++posted[owner - kFirstThread];
+        sends.fetch_add(1, std::memory_order_relaxed);
+      }
+      ch->sending(1).fetch_add(1, std::memory_order_seq_cst);
+    }
+  });
+  for (int r = 0; r < kRounds; ++r) {
+    TestEndpoint owner(&w, kFirstThread + r);
+    ch->Attach(1, &owner);
+    const uint64_t before = sends.load(std::memory_order_relaxed);
+    while (sends.load(std::memory_order_relaxed) < before + 50) std::this_thread::yield();
+    ch->Detach(1, &owner);
+    const auto start = std::chrono::steady_clock::now();
+    ch->AwaitSendsTo(1, kFirstThread + r);
+    waited = std::max(waited, std::chrono::steady_clock::now() - start);
+    seen[r] = posted[r];
+  }
+  stop.store(true, std::memory_order_relaxed);
+  producer.join();
+  CHECK_EQ(ch->sending(1).load() % 2, 0u);
+  // Far below the 1 s safety net: one send is waited for, not a quiet moment.
+  CHECK(waited < std::chrono::milliseconds(500));
+  for (int r = 0; r < kRounds; ++r) {
+    CHECK(seen[r] >= 50);
+    CHECK_EQ(posted[r], seen[r]);
+  }
+  ch->Unref();
+}
+
 // ---------------------------------------------------------------------------
 // 4. Carried ports
 

@@ -238,10 +238,13 @@ async function run(bigRate: number): Promise<void> {
   expect(all.reduce((n, s) => n + s.forwarded, 0)).toBe(plan.length - 1);
   expect(stats.filter((s) => s.name === 'F')).toHaveLength(fresh);
 
-  // Every kind of hop happened, and messages were read in every kind of owner.
+  // Every kind of hop happened, and messages were read in every kind of
+  // owner the plan gave a quota (a random plan may give one none).
   const vias = new Set(plan.slice(1).map((s) => s.via));
   expect([...vias].sort()).toEqual(['fresh', 'handle', 'ring']);
-  for (const name of ['main', 'A', 'B', 'F']) {
+  const reading = ['main', 'A', 'B', 'F'].filter((name) => plan.some((s) => s.to === name && s.quota > 0));
+  expect(reading.length).toBeGreaterThanOrEqual(3);
+  for (const name of reading) {
     expect(all.filter((s) => s.name === name).reduce((n, s) => n + s.received, 0)).toBeGreaterThan(0);
   }
   console.log(
