@@ -764,10 +764,15 @@ function postMessage(this: unknown, value: unknown, transfer?: unknown): boolean
     process.emitWarning('The target port was posted to itself, and the communication channel was lost');
   } else {
     if (ports.length > 0) {
-      const keys = ports.map((p) => portState(p).key(false));
-      const handles = ports.map((p) => handOff(portState(p), 'sent'));
+      const keys: string[] = [];
+      const handles: PortHandle[] = [];
+      for (const p of ports) {
+        const sent = portState(p);
+        keys.push(sent.key(false));
+        handles.push(handOff(sent, 'sent'));
+      }
       patchTokens(encoder, tokenOffset, (st.handle as PortHandle).transfer(handles));
-      for (let i = 0; i < keys.length; i++) departed(keys[i]);
+      for (const key of keys) departed(key);
     }
     producer.commit(encoder);
     // The backlog count (Node's max(1000, backlog)): a plain write, ordered
